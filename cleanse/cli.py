@@ -1,0 +1,150 @@
+"""The ``cleanse`` command: parse arguments, build the config, call the engine.
+
+No logic of its own beyond printing: a ``CleanseError`` becomes ``cleanse: <message>``
+on stderr and its exit code (2 config, 1 input/output), without a traceback.
+"""
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from cleanse.errors import CleanseError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def user_errors(fn: F) -> F:
+    """Print a CleanseError as one plain message and exit with its code."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except CleanseError as err:
+            click.echo(f"cleanse: {err}", err=True)
+            sys.exit(err.exit_code)
+        except KeyboardInterrupt:
+            click.echo("cleanse: interrupted; the output folder was left untouched", err=True)
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="cleanse")
+def main() -> None:
+    """Clean scraped web corpora into deduplicated Parquet datasets."""
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, metavar="INPUT...")
+@click.option("-o", "--output", help="Output folder (refused if it holds files, see --overwrite).")
+@click.option("-c", "--config", "config_file", type=click.Path(), help="TOML config file.")
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="STAGE.OPTION=VALUE",
+    help="Override one option, e.g. --set near_dedup.threshold=0.85 (repeatable).",
+)
+@click.option("-w", "--workers", type=click.IntRange(min=1), help="Worker processes [cores].")
+@click.option("--overwrite", is_flag=True, default=None, help="Replace OUT once the new run is complete.")
+@click.option("--no-progress", is_flag=True, help="No progress bars.")
+@click.option("-v", "--verbose", count=True, help="More log lines (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Warnings and the summary only.")
+@user_errors
+def run(
+    inputs: tuple[str, ...],
+    output: str | None,
+    config_file: str | None,
+    sets: tuple[str, ...],
+    workers: int | None,
+    overwrite: bool | None,
+    no_progress: bool,
+    verbose: int,
+    quiet: bool,
+) -> None:
+    """Clean INPUT... (folders of .txt, JSONL[.gz|.zst], Parquet) into OUT."""
+    from cleanse import _logging
+    from cleanse.api import run_with_config
+    from cleanse.config import load_config
+
+    _logging.setup(-1 if quiet else verbose)
+    config = load_config(
+        inputs=inputs,
+        output=output,
+        config_file=config_file,
+        sets=sets,
+        workers=workers,
+        overwrite=overwrite,
+    )
+    show_bars = sys.stderr.isatty() and not no_progress and not quiet
+    with _logging.progress_bars(enabled=show_bars) as bars:
+        result = run_with_config(config, on_progress=bars)
+    click.echo(summary_table(result.stats))
+    click.echo(f"wrote {result.output}/ (clean/, rejects/, duplicates/, stats.json, run.json)")
+
+
+def summary_table(stats: dict[str, Any]) -> str:
+    """Format stats.json as the table printed at the end of a run."""
+    lines = [
+        f"rows: {stats['rows_in']} in = {stats['rows_clean']} clean + "
+        f"{stats['rows_rejected']} rejected   chars: {stats['chars_in']} in, "
+        f"{stats['chars_out']} out   {stats['seconds']:.1f} s",
+        "",
+        f"{'stage':<20}{'rows in':>10}{'removed':>10}{'chars in':>14}{'chars out':>14}{'s':>8}",
+    ]
+    for name, stage in stats["stages"].items():
+        lines.append(
+            f"{name:<20}{stage['rows_in']:>10}{stage['rows_removed']:>10}"
+            f"{stage['chars_in']:>14}{stage['chars_out']:>14}{stage['seconds']:>8.2f}"
+        )
+        for reason, count in stage["removed"].items():
+            lines.append(f"  {reason:<38}{count:>10}")
+        for counter, count in stage["counters"].items():
+            lines.append(f"  {counter + ' (total)':<38}{count:>10}")
+    return "\n".join(lines)
+
+
+@main.command()
+@user_errors
+def stages() -> None:
+    """List the stages, their options and defaults."""
+    from cleanse.stages import registry
+
+    for name in registry.STAGES:
+        try:
+            cls = registry.stage_class(name)
+        except ImportError as err:
+            click.echo(f"{name}  (unavailable: {err})")
+            continue
+        doc = inspect.getdoc(cls) or ""
+        marker = " [default]" if name in registry.DEFAULT_PIPELINE else ""
+        click.echo(f"{name}{marker}: {doc.splitlines()[0] if doc else ''}")
+        for field in registry.options(name):
+            default = field.default
+            if default is dataclasses.MISSING and field.default_factory is not dataclasses.MISSING:
+                default = field.default_factory()
+            click.echo(f"    {field.name} = {json.dumps(default, default=str)}")
+
+
+@main.command()
+@click.argument("config_file", type=click.Path())
+@click.option("--set", "sets", multiple=True, metavar="STAGE.OPTION=VALUE")
+@user_errors
+def check(config_file: str, sets: tuple[str, ...]) -> None:
+    """Validate CONFIG_FILE and print the effective config."""
+    from cleanse.config import load_config
+
+    config = load_config(config_file=config_file, sets=sets, inputs=("-",), output="-")
+    effective = config.to_dict()
+    for key in ("inputs", "output"):
+        effective.pop(key)
+    click.echo(json.dumps(effective, indent=2))

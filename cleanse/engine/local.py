@@ -1,0 +1,397 @@
+"""The local engine: a process pool over input shards, one pass per barrier.
+
+The pipeline is cut at every corpus stage. Pass 0 reads each shard, runs the row stages
+up to the first corpus stage and lets that stage ``collect`` its keys; live rows are
+spilled to ``_work/`` (Parquet, per shard) so no stage runs twice. The barrier
+aggregates the keys in this process; the next pass reads the spilled rows, applies
+the decision, runs the next row stages, and so on. The last pass writes ``clean/``.
+Every pass writes its rejects as it goes. Shards are processed in any order by any
+worker, but every file name and every decision depends only on shard index and ids,
+so the output is the same for any worker count.
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import shutil
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from cleanse.config import RunConfig
+from cleanse.engine import output as output_folder
+from cleanse.io.readers import ColumnMapping, InputPlan, Shard, plan_inputs, read_shard
+from cleanse.io.writers import PartWriter, write_json, write_table
+from cleanse.pipeline import READ_STAGE, apply_stages, route_read, text_chars
+from cleanse.schema import REJECT_SCHEMA, clean_schema, conform, document_schema
+from cleanse.stages.base import Stage, is_corpus_stage
+from cleanse.stats import RunStats, StageStats
+
+logger = logging.getLogger(__name__)
+
+ProgressCallback = Callable[["Progress"], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """One shard of one pass is done."""
+
+    step: str
+    done: int
+    total: int
+    rows: int
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """Row stages that run together in one pass, then the corpus stage that ends it."""
+
+    row_stages: tuple[Stage, ...]
+    barrier: Any | None
+
+
+@dataclass(frozen=True, slots=True)
+class PassSpec:
+    """What every worker needs for one pass; shipped once per worker."""
+
+    index: int
+    stages: tuple[Stage, ...]
+    collector: Any | None
+    schema: pa.Schema
+    mapping: ColumnMapping
+    batch_size: int
+    staging: Path
+    metadata: dict[str, Any]
+    max_file_bytes: int
+
+
+@dataclass(slots=True)
+class ShardResult:
+    """What one shard of one pass produced."""
+
+    shard: int
+    stats: RunStats = field(default_factory=RunStats)
+    rows_live: int = 0
+    chars_live: int = 0
+    rows_rejected: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """The outcome of a run: where it went and its stats.json content."""
+
+    output: Path
+    stats: dict[str, Any]
+    run: dict[str, Any]
+
+
+def split_segments(stages: Sequence[Any]) -> list[Segment]:
+    """Cut the stage list after every corpus stage."""
+    segments: list[Segment] = []
+    current: list[Stage] = []
+    for stage in stages:
+        if is_corpus_stage(stage):
+            segments.append(Segment(tuple(current), stage))
+            current = []
+        else:
+            current.append(stage)
+    segments.append(Segment(tuple(current), None))
+    return segments
+
+
+def work_folder(staging: Path, kind: str, pass_index: int) -> Path:
+    return staging / "_work" / f"{kind}-{pass_index}"
+
+
+def shard_parts(folder: Path, shard: int) -> list[Path]:
+    return sorted(folder.glob(f"shard-{shard:05d}-*.parquet"))
+
+
+# Worker-side state for the current pass: set once per worker by the pool initializer.
+_PASS: PassSpec | None = None
+
+
+def _init_pass(spec: PassSpec) -> None:
+    global _PASS
+    _PASS = spec
+
+
+def _run_shard_in_worker(shard: Shard) -> ShardResult:
+    assert _PASS is not None, "pool initializer did not run"
+    return run_shard(_PASS, shard)
+
+
+def source_batches(spec: PassSpec, shard: Shard, stats: RunStats) -> Iterator[pa.RecordBatch]:
+    """Yield live batches for a pass: read input (pass 0) or the previous pass's spill."""
+    if spec.index == 0:
+        for batch in read_shard(shard, spec.mapping, spec.schema, batch_size=spec.batch_size):
+            yield conform(batch, spec.schema)
+        return
+    folder = work_folder(spec.staging, "rows", spec.index - 1)
+    for path in shard_parts(folder, shard.index):
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=spec.batch_size):
+            yield conform(batch, spec.schema)
+
+
+def run_shard(spec: PassSpec, shard: Shard) -> ShardResult:
+    """Run one pass over one shard: route, apply stages, write rows, rejects and keys."""
+    result = ShardResult(shard=shard.index)
+    last = spec.collector is None
+    if last:
+        rows_out = PartWriter(
+            spec.staging / "clean",
+            f"part-{shard.index:05d}",
+            clean_schema(spec.schema),
+            metadata=spec.metadata,
+            max_bytes=spec.max_file_bytes,
+        )
+    else:
+        rows_out = PartWriter(
+            work_folder(spec.staging, "rows", spec.index),
+            f"shard-{shard.index:05d}",
+            spec.schema,
+            max_bytes=spec.max_file_bytes,
+            compression_level=1,
+        )
+    rejects_out = PartWriter(
+        spec.staging / "rejects",
+        f"part-{shard.index:05d}-{spec.index}",
+        REJECT_SCHEMA,
+        metadata=spec.metadata,
+        max_bytes=spec.max_file_bytes,
+    )
+    keys_out: PartWriter | None = None
+    with rows_out, rejects_out:
+        for batch in source_batches(spec, shard, result.stats):
+            rejects: list[pa.RecordBatch] = []
+            if spec.index == 0:
+                batch, rejects = route_read(batch, result.stats)
+            batch, more = apply_stages(spec.stages, batch, result.stats)
+            rejects.extend(more)
+            for rejected in rejects:
+                rejects_out.write(rejected)
+                result.rows_rejected += rejected.num_rows
+            if spec.collector is not None and batch.num_rows:
+                started = time.perf_counter()
+                keys = spec.collector.collect(batch)
+                if keys_out is None:
+                    keys_out = PartWriter(
+                        work_folder(spec.staging, "keys", spec.index),
+                        f"shard-{shard.index:05d}",
+                        keys.schema,
+                        compression_level=1,
+                    )
+                keys_out.write(keys)
+                collect = StageStats(seconds=time.perf_counter() - started)
+                result.stats.add(spec.collector.name, collect)
+            rows_out.write(batch)
+            result.rows_live += batch.num_rows
+            result.chars_live += text_chars(batch)
+        if keys_out is not None:
+            keys_out.close()
+    return result
+
+
+def iter_keys(staging: Path, pass_index: int) -> Iterator[pa.RecordBatch]:
+    """Yield every key batch of a pass, in shard order."""
+    folder = work_folder(staging, "keys", pass_index)
+    for path in sorted(folder.glob("shard-*.parquet")):
+        yield from pq.ParquetFile(path).iter_batches()
+
+
+def versions() -> dict[str, str]:
+    """Return the versions of cleanse and the libraries that shape its output."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for package in ("cleanse", "pyarrow", "numpy", "ftfy", "datasketch", "trafilatura"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            found[package] = "not installed"
+    import platform
+
+    found["python"] = platform.python_version()
+    return found
+
+
+class LocalEngine:
+    """Run a config on this machine with a pool of worker processes."""
+
+    def run(self, config: RunConfig, *, on_progress: ProgressCallback | None = None) -> RunResult:
+        started = time.time()
+        clock = time.perf_counter()
+        stages = config.build_stages()
+        plan = plan_inputs(list(config.inputs), config.mapping)
+        audit = [f for stage in stages for f in stage.columns]
+        schema = document_schema(plan.passthrough, audit)
+        output = Path(config.output)
+        staging = output_folder.prepare(output, overwrite=config.overwrite)
+        effective = config.to_dict()
+        metadata = {"cleanse": {"config": effective, "versions": versions()}}
+        logger.info(
+            "cleanse: %d shard(s) from %d input path(s); pipeline: %s; %d worker(s)",
+            len(plan.shards),
+            len(config.inputs),
+            " -> ".join(config.pipeline),
+            config.workers,
+        )
+
+        stats = RunStats()
+        barriers: dict[str, Any] = {}
+        rows_rejected = 0
+        rows_clean = 0
+        chars_clean = 0
+        segments = split_segments(stages)
+        applied: Stage | None = None
+        for index, segment in enumerate(segments):
+            pass_stages = (applied, *segment.row_stages) if applied else segment.row_stages
+            spec = PassSpec(
+                index=index,
+                stages=tuple(pass_stages),
+                collector=segment.barrier,
+                schema=schema,
+                mapping=config.mapping,
+                batch_size=config.batch_size,
+                staging=staging,
+                metadata=metadata,
+                max_file_bytes=config.max_file_bytes,
+            )
+            step = self._step_name(index, segment, len(segments))
+            results = self._run_pass(spec, plan, config.workers, step, on_progress)
+            for result in sorted(results, key=lambda r: r.shard):
+                stats = stats + result.stats
+                rows_rejected += result.rows_rejected
+                if segment.barrier is None:
+                    rows_clean += result.rows_live
+                    chars_clean += result.chars_live
+            if index > 0:
+                shutil.rmtree(work_folder(staging, "rows", index - 1), ignore_errors=True)
+            if segment.barrier is not None:
+                applied, summary = self._barrier(segment.barrier, staging, index, stats)
+                barriers[segment.barrier.name] = summary
+
+        self._write_empty_outputs(staging, schema, metadata)
+        shutil.rmtree(staging / "_work", ignore_errors=True)
+        totals = self._totals(stats, rows_clean, chars_clean, rows_rejected, clock)
+        stats_json = {**totals, "stages": self._ordered(stats, config).to_dict(), "barriers": barriers}
+        run_json = {
+            "cleanse_version": versions()["cleanse"],
+            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+            "seconds": totals["seconds"],
+            "config": effective,
+            "versions": versions(),
+            "inputs": list(plan.fingerprints),
+            "shards": len(plan.shards),
+            "derived": barriers,
+        }
+        write_json(staging / "stats.json", stats_json)
+        write_json(staging / "run.json", run_json)
+        output_folder.commit(staging, output)
+        return RunResult(output=output, stats=stats_json, run=run_json)
+
+    @staticmethod
+    def _step_name(index: int, segment: Segment, total: int) -> str:
+        names = [s.name for s in segment.row_stages]
+        if segment.barrier is not None:
+            names.append(f"{segment.barrier.name} (collect)")
+        label = ", ".join(names) or "write"
+        return f"pass {index + 1}/{total}: {label}"
+
+    def _run_pass(
+        self,
+        spec: PassSpec,
+        plan: InputPlan,
+        workers: int,
+        step: str,
+        on_progress: ProgressCallback | None,
+    ) -> list[ShardResult]:
+        logger.info("%s", step)
+        total = len(plan.shards)
+        results: list[ShardResult] = []
+        rows = 0
+        if workers == 1 or total <= 1:
+            for shard in plan.shards:
+                result = run_shard(spec, shard)
+                results.append(result)
+                rows += result.rows_live + result.rows_rejected
+                if on_progress:
+                    on_progress(Progress(step, len(results), total, rows))
+            return results
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(
+            max_workers=min(workers, total),
+            mp_context=context,
+            initializer=_init_pass,
+            initargs=(spec,),
+        ) as pool:
+            futures = [pool.submit(_run_shard_in_worker, shard) for shard in plan.shards]
+            for future in as_completed(futures):
+                result = future.result()
+                results.append(result)
+                rows += result.rows_live + result.rows_rejected
+                if on_progress:
+                    on_progress(Progress(step, len(results), total, rows))
+        return results
+
+    @staticmethod
+    def _barrier(stage: Any, staging: Path, index: int, stats: RunStats) -> tuple[Stage, Any]:
+        started = time.perf_counter()
+        workdir = work_folder(staging, "barrier", index)
+        workdir.mkdir(parents=True, exist_ok=True)
+        aggregate = stage.aggregate(iter_keys(staging, index), workdir=workdir)
+        for name, table in aggregate.outputs().items():
+            write_table(table, staging / name, prefix=f"part-{stage.name}")
+        summary = dict(aggregate.summary())
+        stats.add(stage.name, StageStats(seconds=time.perf_counter() - started))
+        logger.info("%s: %s", stage.name, summary)
+        return aggregate.stage(), summary
+
+    @staticmethod
+    def _write_empty_outputs(staging: Path, schema: pa.Schema, metadata: dict[str, Any]) -> None:
+        """Make sure clean/ and rejects/ exist with their schema, even with no rows."""
+        from cleanse.schema import DUPLICATE_SCHEMA
+
+        for name, table_schema in (
+            ("clean", clean_schema(schema)),
+            ("rejects", REJECT_SCHEMA),
+            ("duplicates", DUPLICATE_SCHEMA),
+        ):
+            folder = staging / name
+            if not folder.exists() or not any(folder.glob("*.parquet")):
+                write_table(table_schema.empty_table(), folder, metadata=metadata)
+
+    @staticmethod
+    def _ordered(stats: RunStats, config: RunConfig) -> RunStats:
+        order = [READ_STAGE, *config.pipeline]
+        ordered = {n: stats.stages[n] for n in order if n in stats.stages}
+        ordered.update({n: s for n, s in stats.stages.items() if n not in ordered})
+        return RunStats(stages=ordered)
+
+    @staticmethod
+    def _totals(
+        stats: RunStats, rows_clean: int, chars_clean: int, rows_rejected: int, clock: float
+    ) -> dict[str, Any]:
+        read = stats.stages.get(READ_STAGE, StageStats())
+        rows_in = read.rows_in
+        if rows_in != rows_clean + rows_rejected:
+            msg = (
+                f"accounting bug: {rows_in} rows read but {rows_clean} clean + "
+                f"{rows_rejected} rejected"
+            )
+            raise RuntimeError(msg)
+        return {
+            "rows_in": rows_in,
+            "rows_clean": rows_clean,
+            "rows_rejected": rows_rejected,
+            "chars_in": read.chars_in,
+            "chars_out": chars_clean,
+            "seconds": round(time.perf_counter() - clock, 3),
+        }
+

@@ -1,0 +1,152 @@
+"""Write Parquet parts atomically: a temporary name, then a rename on close.
+
+A reader listing ``part-*.parquet`` never sees a half-written file: parts are written
+as ``.part-*.parquet.tmp`` and renamed only once their footer is on disk. A writer
+rolls over to a new part when the current one passes ``max_bytes`` (uncompressed
+estimate), so outputs are sharded by size.
+"""
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from cleanse.schema import conform
+
+DEFAULT_MAX_BYTES = 256 << 20
+
+
+class PartWriter:
+    """Write batches of one schema to ``<folder>/<prefix>-NNNN.parquet`` parts.
+
+    Args:
+        folder: Where parts go (created when the first row arrives).
+        prefix: Part name prefix, e.g. ``part-00003``; parts are ``<prefix>-0000.parquet``...
+        schema: Declared schema; every batch is cast to it.
+        max_bytes: Roll over to a new part past this many (in-memory) bytes. 256 MiB by
+            default: large enough for efficient scans, small enough to parallelise.
+        metadata: Key-value metadata stored in every part's footer (JSON-encoded).
+        compression_level: zstd level; 3 (default) is zstd's own default.
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        prefix: str,
+        schema: pa.Schema,
+        *,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        metadata: Mapping[str, Any] | None = None,
+        compression_level: int = 3,
+    ) -> None:
+        encoded = {k: json.dumps(v, sort_keys=True) for k, v in (metadata or {}).items()}
+        self.schema = schema.with_metadata(encoded) if encoded else schema
+        self.folder = folder
+        self.prefix = prefix
+        self.max_bytes = max_bytes
+        self.compression_level = compression_level
+        self.paths: list[Path] = []
+        self.rows = 0
+        self._writer: pq.ParquetWriter | None = None
+        self._tmp: Path | None = None
+        self._bytes = 0
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        """Cast `batch` to the schema and append it; empty batches are skipped."""
+        if batch.num_rows == 0:
+            return
+        if self._writer is None:
+            self._open()
+        assert self._writer is not None
+        batch = conform(batch, self.schema)
+        self._writer.write_batch(batch)
+        self.rows += batch.num_rows
+        self._bytes += batch.nbytes
+        if self._bytes >= self.max_bytes:
+            self._finish()
+
+    def _open(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = f"{self.prefix}-{len(self.paths):04d}.parquet"
+        self._tmp = self.folder / f".{name}.tmp"
+        self._writer = pq.ParquetWriter(
+            self._tmp,
+            self.schema,
+            compression="zstd",
+            compression_level=self.compression_level,
+        )
+        self._bytes = 0
+        self.paths.append(self.folder / name)
+
+    def _finish(self) -> None:
+        if self._writer is None or self._tmp is None:
+            return
+        self._writer.close()
+        os.replace(self._tmp, self.paths[-1])
+        self._writer = None
+        self._tmp = None
+
+    def close(self) -> list[Path]:
+        """Finish the current part and return every part written."""
+        self._finish()
+        return self.paths
+
+    def abort(self) -> None:
+        """Drop the part being written (after an error)."""
+        if self._writer is not None:
+            self._writer.close()
+        if self._tmp is not None:
+            self._tmp.unlink(missing_ok=True)
+            self.paths.pop()
+        self._writer = None
+        self._tmp = None
+
+    def __enter__(self) -> PartWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def write_table(
+    table: pa.Table,
+    folder: Path,
+    *,
+    prefix: str = "part",
+    metadata: Mapping[str, Any] | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> list[Path]:
+    """Write a whole table as size-sharded parts (always at least one, even if empty)."""
+    with PartWriter(folder, prefix, table.schema, metadata=metadata, max_bytes=max_bytes) as w:
+        for batch in table.to_batches(max_chunksize=65536):
+            w.write(batch)
+    if not w.paths:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{prefix}-0000.parquet"
+        tmp = folder / f".{path.name}.tmp"
+        schema = w.schema
+        pq.write_table(schema.empty_table(), tmp, compression="zstd")
+        os.replace(tmp, path)
+        return [path]
+    return w.paths
+
+
+def write_json(path: Path, data: Mapping[str, Any]) -> None:
+    """Write `data` as indented JSON through a temporary file and a rename."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+    os.replace(tmp, path)

@@ -1,0 +1,1 @@
+"""Row and corpus stages; see ``base`` for the contract and ``registry`` for names."""

@@ -1,0 +1,114 @@
+"""The stage contract and the helpers every stage uses.
+
+A **row stage** is a frozen dataclass called on one ``RecordBatch``: it returns the same
+rows in the same order with the input columns kept, may rewrite ``text``, add the audit
+columns it declares in ``columns`` and set ``removal_reason`` on rows to drop. It never
+drops rows itself: stages mark, the pipeline routes.
+
+A **corpus stage** needs the whole corpus first. It is three plain steps the engine
+calls around a barrier it owns:
+
+1. ``collect(batch) -> RecordBatch`` emits small keys per live row (no text);
+2. ``aggregate(keys, workdir=...) -> Aggregate`` sees every key of the corpus;
+3. ``aggregate.stage()`` is a row stage that applies the decision, batch by batch.
+
+``Aggregate.outputs()`` returns side tables the engine writes (``duplicates``,
+``boilerplate``), and ``Aggregate.summary()`` facts for ``run.json`` and the stats.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cleanse.schema import DETAIL, REASON, TEXT
+
+
+@runtime_checkable
+class Stage(Protocol):
+    """A row stage: ``RecordBatch -> RecordBatch``, same rows, same order."""
+
+    name: ClassVar[str]
+    reasons: ClassVar[tuple[str, ...]]
+    columns: ClassVar[tuple[pa.Field, ...]]
+    counters: ClassVar[tuple[str, ...]]
+
+    def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch: ...
+
+
+class Aggregate(Protocol):
+    """What a corpus stage learnt at its barrier."""
+
+    def stage(self) -> Stage: ...
+
+    def outputs(self) -> Mapping[str, pa.Table]: ...
+
+    def summary(self) -> Mapping[str, Any]: ...
+
+
+@runtime_checkable
+class CorpusStage(Protocol):
+    """A stage that needs the whole corpus: collect keys, aggregate them, apply."""
+
+    name: ClassVar[str]
+    reasons: ClassVar[tuple[str, ...]]
+    columns: ClassVar[tuple[pa.Field, ...]]
+    counters: ClassVar[tuple[str, ...]]
+
+    def collect(self, batch: pa.RecordBatch) -> pa.RecordBatch: ...
+
+    def aggregate(self, keys: Iterable[pa.RecordBatch], *, workdir: Path) -> Aggregate: ...
+
+
+def is_corpus_stage(stage: object) -> bool:
+    """Return True for a corpus stage (it has ``collect`` and ``aggregate``)."""
+    return callable(getattr(stage, "collect", None)) and callable(
+        getattr(stage, "aggregate", None)
+    )
+
+
+def live_mask(batch: pa.RecordBatch) -> pa.BooleanArray:
+    """Return True for rows no stage has marked for removal."""
+    return pc.is_null(batch.column(REASON))
+
+
+def set_column(batch: pa.RecordBatch, name: str, values: pa.Array) -> pa.RecordBatch:
+    """Return `batch` with column `name` replaced (or appended) by `values`."""
+    index = batch.schema.get_field_index(name)
+    if index < 0:
+        return batch.append_column(name, values)
+    return batch.set_column(index, name, values)
+
+
+def map_text(
+    batch: pa.RecordBatch, fn: Callable[[str], str], *, live_only: bool = True
+) -> pa.RecordBatch:
+    """Apply a pure ``str -> str`` function to the text of every (live) row."""
+    texts = batch.column(TEXT).to_pylist()
+    if live_only:
+        live = live_mask(batch).to_pylist()
+        new = [fn(t) if ok and t is not None else t for t, ok in zip(texts, live, strict=True)]
+    else:
+        new = [fn(t) if t is not None else t for t in texts]
+    return set_column(batch, TEXT, pa.array(new, type=pa.string()))
+
+
+def mark_removed(
+    batch: pa.RecordBatch,
+    mask: pa.Array,
+    reason: str,
+    detail: pa.Array | None = None,
+) -> pa.RecordBatch:
+    """Set `reason` on rows where `mask` is true; never overwrite an earlier reason."""
+    current = batch.column(REASON)
+    mask = pc.fill_null(mask, False)
+    new_mask = pc.and_(mask, pc.is_null(current))
+    reasons = pc.if_else(new_mask, pa.scalar(reason, pa.string()), current)
+    batch = set_column(batch, REASON, reasons)
+    if detail is not None:
+        details = pc.if_else(new_mask, detail.cast(pa.string()), batch.column(DETAIL))
+        batch = set_column(batch, DETAIL, details)
+    return batch
