@@ -1,4 +1,5 @@
 """Logging and progress bars for the CLI; library code only logs."""
+
 from __future__ import annotations
 
 import logging
@@ -12,19 +13,34 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 from cleanse.engine.local import Progress
 
 
-def setup(verbosity: int) -> None:
-    """Send cleanse's log records to stderr: -q warnings only, default info, -v debug."""
+@contextmanager
+def setup(verbosity: int) -> Iterator[None]:
+    """Send cleanse's log records to stderr while the command runs.
+
+    -q: warnings only, default: info, -v: debug. The handler is removed afterwards, so
+    a command run in-process (tests, notebooks) leaves logging as it found it.
+    """
     level = {-1: logging.WARNING, 0: logging.INFO}.get(verbosity, logging.DEBUG)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
     root = logging.getLogger("cleanse")
-    root.handlers[:] = [handler]
+    saved_level = root.level
+    root.addHandler(handler)
     root.setLevel(level)
-    root.propagate = False
+    quieted = []
     if level > logging.DEBUG:
-        # trafilatura and friends log per page; keep their warnings only
-        for noisy in ("trafilatura", "htmldate", "courlan", "charset_normalizer"):
-            logging.getLogger(noisy).setLevel(logging.ERROR)
+        # trafilatura and friends log per page; keep their errors only
+        for name in ("trafilatura", "htmldate", "courlan", "charset_normalizer"):
+            other = logging.getLogger(name)
+            quieted.append((other, other.level))
+            other.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(saved_level)
+        for other, other_level in quieted:
+            other.setLevel(other_level)
 
 
 class ProgressBars:

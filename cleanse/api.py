@@ -1,4 +1,5 @@
 """The Python entry point: the same run as ``cleanse run``, in one call."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -3,6 +3,7 @@
 No logic of its own beyond printing: a ``CleanseError`` becomes ``cleanse: <message>``
 on stderr and its exit code (2 config, 1 input/output), without a traceback.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -55,7 +56,9 @@ def main() -> None:
     help="Override one option, e.g. --set near_dedup.threshold=0.85 (repeatable).",
 )
 @click.option("-w", "--workers", type=click.IntRange(min=1), help="Worker processes [cores].")
-@click.option("--overwrite", is_flag=True, default=None, help="Replace OUT once the new run is complete.")
+@click.option(
+    "--overwrite", is_flag=True, default=None, help="Replace OUT once the new run is complete."
+)
 @click.option("--no-progress", is_flag=True, help="No progress bars.")
 @click.option("-v", "--verbose", count=True, help="More log lines (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Warnings and the summary only.")
@@ -76,7 +79,6 @@ def run(
     from cleanse.api import run_with_config
     from cleanse.config import load_config
 
-    _logging.setup(-1 if quiet else verbose)
     config = load_config(
         inputs=inputs,
         output=output,
@@ -86,7 +88,10 @@ def run(
         overwrite=overwrite,
     )
     show_bars = sys.stderr.isatty() and not no_progress and not quiet
-    with _logging.progress_bars(enabled=show_bars) as bars:
+    with (
+        _logging.setup(-1 if quiet else verbose),
+        _logging.progress_bars(enabled=show_bars) as bars,
+    ):
         result = run_with_config(config, on_progress=bars)
     click.echo(summary_table(result.stats))
     click.echo(f"wrote {result.output}/ (clean/, rejects/, duplicates/, stats.json, run.json)")

@@ -4,6 +4,7 @@ Precedence: CLI flags and ``--set``, then the file, then the dataclass defaults 
 only place defaults live). Unknown keys and stage names are errors with a suggestion;
 a stage's own validation error comes back as a ConfigError naming the key.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -125,7 +126,8 @@ def parse_set(item: str) -> tuple[list[str], Any]:
     """
     key, sep, raw = item.partition("=")
     if not sep or not key.strip():
-        msg = f"config error: --set {item!r} is not key=value\n  hint: --set near_dedup.threshold=0.85"
+        msg = f"config error: --set {item!r} is not key=value"
+        msg += "\n  hint: --set near_dedup.threshold=0.85"
         raise ConfigError(msg)
     try:
         value = tomllib.loads(f"v = {raw}")["v"]
@@ -184,7 +186,9 @@ def load_config(
         if key in registry.STAGES:
             if not isinstance(value, dict):
                 raise ConfigError(f"config error{where}: [{key}] must be a table of options")
-            stage_options[key] = {k: tuple(v) if isinstance(v, list) else v for k, v in value.items()}
+            stage_options[key] = {
+                k: tuple(v) if isinstance(v, list) else v for k, v in value.items()
+            }
             continue
         choices = (*TOP_LEVEL_KEYS, *registry.STAGES)
         raise ConfigError(f"config error{where}: {key} is not a setting" + suggest(key, choices))
@@ -222,7 +226,9 @@ def load_config(
         kwargs["workers"] = workers
     if "max_file_bytes" in output_table:
         kwargs["max_file_bytes"] = output_table["max_file_bytes"]
-    kwargs["overwrite"] = bool(overwrite if overwrite is not None else output_table.get("overwrite", False))
+    kwargs["overwrite"] = bool(
+        overwrite if overwrite is not None else output_table.get("overwrite", False)
+    )
     config = RunConfig(**kwargs)
     config.build_stages()  # validate every stage's options now, before any work
     return config

@@ -11,6 +11,7 @@ Any other exception escaping cleanse is a bug and keeps its traceback.
 Messages say where (file and line, config key), what was found and, on a line of its
 own starting with ``hint:``, what to do.
 """
+
 from __future__ import annotations
 
 from typing import ClassVar

@@ -4,6 +4,7 @@ Stages mark, the pipeline routes: after each stage the rows it marked leave the 
 batch and become reject rows (``stage``, ``reason``, ``detail``, the text as it was),
 so later stages see only live rows and every removed row says who removed it and why.
 """
+
 from __future__ import annotations
 
 import time

@@ -7,6 +7,7 @@ fields as one JSON object in ``meta``); stages add the audit columns they declar
 ``stage``/``reason``/``detail`` columns of ``rejects/`` and never writes them to
 ``clean/``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable

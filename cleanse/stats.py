@@ -1,4 +1,5 @@
 """Run statistics: per-stage counts that add with ``+`` across batches and shards."""
+
 from __future__ import annotations
 
 from collections import Counter

@@ -15,6 +15,7 @@ Each variant exercises one stage of the default pipeline on ``cleanse run seeds/
                       chrome gone, a few words changed (strip_boilerplate removes the
                       chrome, near_dedup removes the near-copy).
 """
+
 from __future__ import annotations
 
 import argparse

@@ -1,4 +1,5 @@
 """Shared fixtures: batch builder and the path to the real development data."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -26,9 +27,7 @@ def make_batch(
         ID: pa.array(list(ids) if ids is not None else [f"doc-{i:04d}" for i in range(n)]),
         TEXT: pa.array(list(texts), type=pa.string()),
         URL: pa.array(list(urls) if urls is not None else [None] * n, type=pa.string()),
-        DOMAIN: pa.array(
-            list(domains) if domains is not None else [None] * n, type=pa.string()
-        ),
+        DOMAIN: pa.array(list(domains) if domains is not None else [None] * n, type=pa.string()),
     }
     batch = pa.RecordBatch.from_pydict(columns)
     return conform(batch, document_schema())
@@ -43,5 +42,5 @@ def shared_data(*parts: str) -> Path:
 
 
 @pytest.fixture(name="make_batch")
-def make_batch_fixture():  # noqa: ANN201 - fixture returning the builder
+def make_batch_fixture():
     return make_batch

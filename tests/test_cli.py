@@ -1,4 +1,5 @@
 """The command line: exit codes, one-line errors, no tracebacks, summary table."""
+
 from __future__ import annotations
 
 import json
@@ -7,9 +8,9 @@ import sys
 from pathlib import Path
 
 from click.testing import CliRunner
+from conftest import REPO
 
 from cleanse.cli import main
-from conftest import REPO
 
 SEEDS = REPO / "seeds"
 
@@ -27,7 +28,7 @@ def test_run_on_seeds_prints_summary(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["run", str(SEEDS), "-o", str(out), "--workers", "1"])
     assert result.exit_code == 0, result.output
     stats = json.loads((out / "stats.json").read_text())
-    first = result.output.splitlines()[0]
+    first = result.stdout.splitlines()[0]
     assert first.startswith(
         f"rows: 4 in = {stats['rows_clean']} clean + {stats['rows_rejected']} rejected"
     )
@@ -39,7 +40,7 @@ def test_config_error_exits_2_without_traceback(tmp_path: Path) -> None:
         main, ["run", str(SEEDS), "-o", str(tmp_path / "o"), "--set", "near_dedup.treshold=0.5"]
     )
     assert result.exit_code == 2
-    assert result.output.startswith('cleanse: config error: near_dedup.treshold is not an option')
+    assert result.output.startswith("cleanse: config error: near_dedup.treshold is not an option")
     assert "Traceback" not in result.output
 
 

@@ -1,4 +1,5 @@
 """Config: file + --set -> RunConfig; every error text in full."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -51,7 +52,7 @@ def test_unknown_top_level_key_suggests(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
         load_config(inputs=["x"], output="o", config_file=path)
     assert str(err.value) == (
-        f"config error in {path}: worker is not a setting\n  hint: did you mean \"workers\"?"
+        f'config error in {path}: worker is not a setting\n  hint: did you mean "workers"?'
     )
 
 

@@ -1,4 +1,5 @@
 """The local engine end to end: layout, accounting, determinism, atomic output."""
+
 from __future__ import annotations
 
 import json
@@ -8,10 +9,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import REPO, shared_data
 
 import cleanse
 from cleanse.errors import OutputError
-from conftest import REPO, shared_data
 
 SEEDS = REPO / "seeds"
 SEED_ID = "seeds/aljazeera-nato-turkey.txt"
@@ -50,11 +51,13 @@ def test_seeds_layout_and_accounting(tmp_path: Path) -> None:
         "seeds/derived/aljazeera-nato-turkey.copy.txt",
         "seeds/derived/aljazeera-nato-turkey.mojibake.txt",
     }
-    assert all(r["detail"] == f"same text as {SEED_ID}" and r["stage"] == "exact_dedup" for r in exact)
+    assert all(
+        r["detail"] == f"same text as {SEED_ID}" and r["stage"] == "exact_dedup" for r in exact
+    )
     dups = read(out / "duplicates").to_pylist()
     assert {r["kept_id"] for r in dups} == {SEED_ID}
     assert stats["stages"]["fix_encoding"]["counters"]["encoding_fixes"] > 0
-    assert list(stats["stages"]) [0] == "read"
+    assert next(iter(stats["stages"])) == "read"
     assert run["config"]["pipeline"] == list(cleanse.load_config(inputs=["x"], output="o").pipeline)
     assert {f["label"] for f in run["inputs"]} >= {SEED_ID}
     metadata = pq.read_schema(next((out / "clean").glob("*.parquet"))).metadata
@@ -71,20 +74,23 @@ def test_refuses_existing_output_unless_overwrite(tmp_path: Path) -> None:
         cleanse.run([SEEDS], out, workers=1)
     assert str(err.value) == (
         f"output error: {out.absolute()} already holds an earlier cleanse run\n"
-        "  hint: add --overwrite to replace it once the new run is complete, or choose another --output"
+        "  hint: add --overwrite to replace it once the new run is complete,"
+        " or choose another --output"
     )
     cleanse.run([SEEDS], out, workers=1, overwrite=True)
     assert (out / "_SUCCESS").exists()
 
 
-def test_failed_run_leaves_old_output_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_run_leaves_old_output_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "out"
     cleanse.run([SEEDS], out, workers=1)
     before = outputs(out)
 
     from cleanse.stages import exact_dedup
 
-    def boom(self, keys, *, workdir):  # noqa: ANN001, ANN202
+    def boom(self, keys, *, workdir):
         raise RuntimeError("crash inside the barrier")
 
     monkeypatch.setattr(exact_dedup.ExactDedup, "aggregate", boom)
@@ -99,10 +105,12 @@ def test_failed_run_leaves_old_output_whole(tmp_path: Path, monkeypatch: pytest.
     assert not list(tmp_path.glob(".*cleanse-partial"))
 
 
-def test_new_output_of_a_failed_run_never_appears(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_new_output_of_a_failed_run_never_appears(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from cleanse.stages import exact_dedup
 
-    def boom(self, keys, *, workdir):  # noqa: ANN001, ANN202
+    def boom(self, keys, *, workdir):
         raise RuntimeError("crash")
 
     monkeypatch.setattr(exact_dedup.ExactDedup, "aggregate", boom)

@@ -9,6 +9,7 @@ Every pass writes its rejects as it goes. Shards are processed in any order by a
 worker, but every file name and every decision depends only on shard index and ids,
 so the output is the same for any worker count.
 """
+
 from __future__ import annotations
 
 import logging
@@ -280,7 +281,11 @@ class LocalEngine:
         self._write_empty_outputs(staging, schema, metadata)
         shutil.rmtree(staging / "_work", ignore_errors=True)
         totals = self._totals(stats, rows_clean, chars_clean, rows_rejected, clock)
-        stats_json = {**totals, "stages": self._ordered(stats, config).to_dict(), "barriers": barriers}
+        stats_json = {
+            **totals,
+            "stages": self._ordered(stats, config).to_dict(),
+            "barriers": barriers,
+        }
         run_json = {
             "cleanse_version": versions()["cleanse"],
             "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
@@ -394,4 +399,3 @@ class LocalEngine:
             "chars_out": chars_clean,
             "seconds": round(time.perf_counter() - clock, 3),
         }
-

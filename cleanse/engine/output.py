@@ -5,6 +5,7 @@ only when every file is complete, writes ``_SUCCESS`` and renames the staging fo
 into place. So a run that dies never leaves a folder that looks complete, and
 ``--overwrite`` never removes the old output before the new one is whole.
 """
+
 from __future__ import annotations
 
 import logging

@@ -5,6 +5,7 @@ as ``.part-*.parquet.tmp`` and renamed only once their footer is on disk. A writ
 rolls over to a new part when the current one passes ``max_bytes`` (uncompressed
 estimate), so outputs are sharded by size.
 """
+
 from __future__ import annotations
 
 import json

@@ -15,6 +15,7 @@ calls around a barrier it owns:
 ``Aggregate.outputs()`` returns side tables the engine writes (``duplicates``,
 ``boilerplate``), and ``Aggregate.summary()`` facts for ``run.json`` and the stats.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
@@ -65,9 +66,7 @@ class CorpusStage(Protocol):
 
 def is_corpus_stage(stage: object) -> bool:
     """Return True for a corpus stage (it has ``collect`` and ``aggregate``)."""
-    return callable(getattr(stage, "collect", None)) and callable(
-        getattr(stage, "aggregate", None)
-    )
+    return callable(getattr(stage, "collect", None)) and callable(getattr(stage, "aggregate", None))
 
 
 def live_mask(batch: pa.RecordBatch) -> pa.BooleanArray:

@@ -6,6 +6,7 @@ smallest id of each hash keeps its place, every other member is marked
 ``exact_dedup.duplicate`` with the kept id in its detail. The decision depends only on
 ids and texts, never on batch boundaries, shard order or worker count.
 """
+
 from __future__ import annotations
 
 import unicodedata
@@ -86,9 +87,9 @@ class ExactDedup:
         n = table.num_rows
         if n == 0:
             return ExactDuplicates(groups=_empty_groups())
-        digests = np.frombuffer(
-            table.column(HASH).combine_chunks().buffers()[1], dtype=np.uint8
-        )[: 16 * n].reshape(n, 16)
+        digests = np.frombuffer(table.column(HASH).combine_chunks().buffers()[1], dtype=np.uint8)[
+            : 16 * n
+        ].reshape(n, 16)
         starts = np.ones(n, dtype=bool)
         starts[1:] = np.any(digests[1:] != digests[:-1], axis=1)
         group_start = np.maximum.accumulate(np.where(starts, np.arange(n), 0))
@@ -98,9 +99,7 @@ class ExactDedup:
         ids = table.column(ID).combine_chunks()
         rows = np.flatnonzero(in_cluster)
         kept = pc.take(ids, pa.array(group_start[rows]))
-        clusters = [
-            cluster_name(digests[start].tobytes()) for start in group_start[rows].tolist()
-        ]
+        clusters = [cluster_name(digests[start].tobytes()) for start in group_start[rows].tolist()]
         groups = pa.table(
             {
                 ID: pc.take(ids, pa.array(rows)),
@@ -175,9 +174,7 @@ class MarkExactDuplicates:
         kept = pc.take(self.groups.column("kept_id"), index)
         cluster = pc.take(self.groups.column("cluster_id"), index)
         size = pc.take(self.groups.column("size"), index)
-        batch = set_column(
-            batch, DUP_CLUSTER, pc.coalesce(cluster, batch.column(DUP_CLUSTER))
-        )
+        batch = set_column(batch, DUP_CLUSTER, pc.coalesce(cluster, batch.column(DUP_CLUSTER)))
         batch = set_column(
             batch, DUP_COUNT, pc.coalesce(size, batch.column(DUP_COUNT).cast(pa.int32()))
         )

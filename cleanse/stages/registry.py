@@ -1,4 +1,5 @@
 """Stage names (the public contract) and how to build a stage from config options."""
+
 from __future__ import annotations
 
 import dataclasses

@@ -9,10 +9,12 @@ count once, so a page crawled twice does not make its own lines look like a temp
 (exact duplicates are exact_dedup's job, later in the pipeline).
 
 Collect emits, per live document, one row per distinct short line (domain, document
-hash, line hash, the line itself: the dictionary shows one spelling of it) plus one row for the document itself; no text body
-crosses the barrier. The learnt dictionary is written to ``boilerplate/`` for review and
-can be fed to a later run with ``dictionary = "OLD_OUT/boilerplate"``.
+hash, line hash, the line itself: the dictionary shows one spelling of it) plus one row
+for the document itself; no text body crosses the barrier. The learnt dictionary is
+written to ``boilerplate/`` for review and can be fed to a later run with
+``dictionary = "OLD_OUT/boilerplate"``.
 """
+
 from __future__ import annotations
 
 import re
@@ -65,7 +67,9 @@ def line_hash(normalized: str) -> int:
     return xxhash.xxh3_64_intdigest(normalized.encode("utf-8")) or 1
 
 
-def remove_lines(text: str, drop: frozenset[int] | set[int], *, max_line_chars: int) -> tuple[str, int, int]:
+def remove_lines(
+    text: str, drop: frozenset[int] | set[int], *, max_line_chars: int
+) -> tuple[str, int, int]:
     """Remove lines whose normalised hash is in `drop`; return (text, lines, chars removed).
 
     Blank lines left in a run by the removal collapse to one paragraph break.
@@ -80,10 +84,10 @@ def remove_lines(text: str, drop: frozenset[int] | set[int], *, max_line_chars: 
     lines = 0
     for line in text.split("\n"):
         stripped = line.strip()
-        if stripped and len(stripped) <= max_line_chars:
-            if line_hash(normalize_line(stripped)) in drop:
-                lines += 1
-                continue
+        short = stripped and len(stripped) <= max_line_chars
+        if short and line_hash(normalize_line(stripped)) in drop:
+            lines += 1
+            continue
         kept.append(line)
     if not lines:
         return text, 0, 0
@@ -187,7 +191,10 @@ class SiteBoilerplate:
         docs = table.filter(is_doc)
         lines = table.filter(pc.invert(is_doc))
         distinct_docs = (
-            docs.group_by([DOMAIN, DOC]).aggregate([]).group_by([DOMAIN]).aggregate([(DOC, "count")])
+            docs.group_by([DOMAIN, DOC])
+            .aggregate([])
+            .group_by([DOMAIN])
+            .aggregate([(DOC, "count")])
         ).rename_columns([DOMAIN, "domain_docs"])
         all_rows = lines.group_by([DOMAIN, LINE_HASH]).aggregate([(DOC, "count")])
         all_rows = all_rows.rename_columns([DOMAIN, LINE_HASH, "removed_count"])
@@ -220,7 +227,9 @@ class SiteBoilerplate:
             learnt.column(DOMAIN),
         )
         learnt = learnt.set_column(learnt.schema.get_field_index(DOMAIN), DOMAIN, domain_or_null)
-        learnt = learnt.sort_by([(DOMAIN, "ascending"), ("doc_count", "descending"), (LINE, "ascending")])
+        learnt = learnt.sort_by(
+            [(DOMAIN, "ascending"), ("doc_count", "descending"), (LINE, "ascending")]
+        )
         return SiteTemplates(templates=learnt, max_line_chars=self.max_line_chars)
 
 
@@ -245,7 +254,12 @@ def read_dictionary(path: str) -> pa.Table:
 
 def merge_dictionary(learnt: pa.Table, counted: pa.Table, known: pa.Table) -> pa.Table:
     """Add an earlier dictionary's lines to the learnt ones, with this corpus' counts."""
-    have = {(d, h) for d, h in zip(learnt.column(DOMAIN).to_pylist(), learnt.column(LINE_HASH).to_pylist(), strict=True)}
+    have = {
+        (d, h)
+        for d, h in zip(
+            learnt.column(DOMAIN).to_pylist(), learnt.column(LINE_HASH).to_pylist(), strict=True
+        )
+    }
     counts = {
         (d, h): (c, r)
         for d, h, c, r in zip(
@@ -267,8 +281,14 @@ def merge_dictionary(learnt: pa.Table, counted: pa.Table, known: pa.Table) -> pa
             continue
         have.add((domain, hashed))
         doc_count, removed = counts.get((domain, hashed), (0, 0))
-        row = {DOMAIN: domain, LINE_HASH: hashed, LINE: line, "doc_count": doc_count,
-               "domain_docs": None, "removed_count": removed}
+        row = {
+            DOMAIN: domain,
+            LINE_HASH: hashed,
+            LINE: line,
+            "doc_count": doc_count,
+            "domain_docs": None,
+            "removed_count": removed,
+        }
         for name in extra:
             extra[name].append(row[name])
     return pa.concat_tables([learnt, pa.table(extra, schema=learnt.schema)])

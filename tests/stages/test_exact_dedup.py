@@ -1,4 +1,5 @@
 """exact_dedup: normalised-text hashing, smallest id kept, duplicates table."""
+
 from __future__ import annotations
 
 import random
@@ -6,10 +7,10 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from conftest import make_batch
 
 from cleanse.schema import REASON, conform, document_schema
 from cleanse.stages.exact_dedup import DUP_COLUMNS, DUPLICATE, ExactDedup, normalize_for_match
-from conftest import make_batch
 
 SCHEMA = document_schema(audit=DUP_COLUMNS)
 
@@ -62,7 +63,10 @@ def test_independent_of_batching_and_order(tmp_path: Path) -> None:
     removed = {i for i, r in zip(ids, whole[0].column(REASON).to_pylist(), strict=True) if r}
     order = list(range(300))
     rng.shuffle(order)
-    shuffled = [make_batch([texts[i] for i in order[k : k + 37]], ids=[ids[i] for i in order[k : k + 37]]) for k in range(0, 300, 37)]
+    shuffled = [
+        make_batch([texts[i] for i in order[k : k + 37]], ids=[ids[i] for i in order[k : k + 37]])
+        for k in range(0, 300, 37)
+    ]
     parts, _ = dedup(shuffled, tmp_path)
     removed_parts = {
         i

@@ -1,9 +1,11 @@
 """site_boilerplate: per-domain template lines learnt at the barrier, removed everywhere."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pyarrow as pa
+from conftest import make_batch
 
 from cleanse.io.writers import write_table
 from cleanse.schema import REASON, TEXT, conform, document_schema
@@ -14,7 +16,6 @@ from cleanse.stages.site_boilerplate import (
     SiteBoilerplate,
     normalize_line,
 )
-from conftest import make_batch
 
 ARTICLES = [
     "The council approved the new budget after a long debate on Tuesday evening.",
@@ -25,7 +26,16 @@ ARTICLES = [
     "The school board voted to extend the library's opening hours next term.",
 ]
 
-HEADLINES = ["Budget passes", "Wet weekend ahead", "Museum reopens", "Record harvest", "New bridge", "Library hours", "Storm warning", "Election called"]
+HEADLINES = [
+    "Budget passes",
+    "Wet weekend ahead",
+    "Museum reopens",
+    "Record harvest",
+    "New bridge",
+    "Library hours",
+    "Storm warning",
+    "Election called",
+]
 
 
 def page(i: int, *, year: int = 2015) -> str:
@@ -43,7 +53,7 @@ def page(i: int, *, year: int = 2015) -> str:
     )
 
 
-def run(stage: SiteBoilerplate, batch: pa.RecordBatch, tmp_path: Path):  # noqa: ANN201
+def run(stage: SiteBoilerplate, batch: pa.RecordBatch, tmp_path: Path):
     batch = conform(batch, document_schema(audit=stage.columns))
     aggregate = stage.aggregate([stage.collect(batch)], workdir=tmp_path)
     return aggregate.stage()(batch), aggregate
