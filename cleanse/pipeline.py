@@ -57,13 +57,23 @@ def to_rejects(batch: pa.RecordBatch) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(arrays, schema=REJECT_SCHEMA)
 
 
-def split_marked(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, pa.RecordBatch | None]:
-    """Split `batch` into (live rows, reject rows or None when nothing was marked)."""
+def split_marked(
+    batch: pa.RecordBatch, before: pa.RecordBatch | None = None
+) -> tuple[pa.RecordBatch, pa.RecordBatch | None]:
+    """Split `batch` into (live rows, reject rows or None when nothing was marked).
+
+    Reject rows keep the text as it was in `before` (the stage's input), so a document
+    a stage emptied and then rejected is kept whole in ``rejects/``.
+    """
     marked = pc.is_valid(batch.column(REASON))
     if not pc.any(marked).as_py():
         return batch, None
     live = batch.filter(pc.invert(marked))
-    return live, to_rejects(batch.filter(marked))
+    rejected = batch.filter(marked)
+    if before is not None:
+        text = before.column(TEXT).filter(marked)
+        rejected = rejected.set_column(rejected.schema.get_field_index(TEXT), TEXT, text)
+    return live, to_rejects(rejected)
 
 
 def route_read(
@@ -86,7 +96,7 @@ def apply_stage(
     """Run one row stage on live rows; return (live rows, rejects) and add its stats."""
     started = time.perf_counter()
     marked = stage(batch)
-    live, rejected = split_marked(marked)
+    live, rejected = split_marked(marked, before=batch)
     stage_stats = StageStats(
         rows_in=batch.num_rows,
         rows_out=live.num_rows,

@@ -20,6 +20,8 @@ URL = "url"
 DOMAIN = "domain"
 META = "meta"
 SOURCE = "source"
+# "text/html" (extract_html turns it into text) or "text/plain"; set by every reader.
+CONTENT_TYPE = "content_type"
 REASON = "removal_reason"
 DETAIL = "removal_detail"
 
@@ -27,12 +29,28 @@ STAGE = "stage"
 REJECT_REASON = "reason"
 REJECT_DETAIL = "detail"
 
+REMOVED_LINES = "removed_lines"
+# One entry per line a stage removed from a kept document: which stage, why, the line,
+# and its position among the non-blank lines of that stage's input. Stages only remove
+# lines (and collapse blank runs), so the text before every stage can be rebuilt from
+# the clean text by re-inserting lines in reverse stage order (the report does this).
+REMOVED_LINE_TYPE = pa.struct(
+    [
+        pa.field("stage", pa.string()),
+        pa.field("reason", pa.string()),
+        pa.field("index", pa.int32()),
+        pa.field("line", pa.string()),
+    ]
+)
+REMOVED_LINES_FIELD = pa.field(REMOVED_LINES, pa.list_(REMOVED_LINE_TYPE))
+
 CORE_FIELDS: tuple[pa.Field, ...] = (
     pa.field(ID, pa.string(), nullable=False),
     pa.field(TEXT, pa.string()),
     pa.field(URL, pa.string()),
     pa.field(DOMAIN, pa.string()),
     pa.field(SOURCE, pa.string()),
+    pa.field(CONTENT_TYPE, pa.string()),
 )
 INTERNAL_FIELDS: tuple[pa.Field, ...] = (
     pa.field(REASON, pa.string()),

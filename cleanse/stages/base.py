@@ -18,14 +18,14 @@ calls around a barrier it owns:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cleanse.schema import DETAIL, REASON, TEXT
+from cleanse.schema import DETAIL, REASON, REMOVED_LINES, REMOVED_LINES_FIELD, TEXT
 
 
 @runtime_checkable
@@ -93,6 +93,46 @@ def map_text(
     else:
         new = [fn(t) if t is not None else t for t in texts]
     return set_column(batch, TEXT, pa.array(new, type=pa.string()))
+
+
+def nonblank_index(lines: Sequence[str]) -> list[int]:
+    """Return, for each line, its position among the non-blank lines (-1 for blanks).
+
+    >>> nonblank_index(["a", "", "b", "  ", "c"])
+    [0, -1, 1, -1, 2]
+    """
+    out, seen = [], 0
+    for line in lines:
+        if line.strip():
+            out.append(seen)
+            seen += 1
+        else:
+            out.append(-1)
+    return out
+
+
+def add_removed_lines(
+    batch: pa.RecordBatch,
+    stage: str,
+    removed: Sequence[Sequence[tuple[int, str, str]]],
+) -> pa.RecordBatch:
+    """Append each row's removed lines, ``(nonblank index, reason, line)``, to its spans.
+
+    Reasons are per line (``phrase``, ``repeated``, ``template``...); the stage name is
+    stored beside them. Rows with nothing removed keep their spans as they were.
+    """
+    index = batch.schema.get_field_index(REMOVED_LINES)
+    current = batch.column(index).to_pylist() if index >= 0 else [None] * batch.num_rows
+    merged = []
+    for spans, new in zip(current, removed, strict=True):
+        if not new:
+            merged.append(spans)
+            continue
+        entries = [
+            {"stage": stage, "reason": reason, "index": at, "line": line} for at, reason, line in new
+        ]
+        merged.append([*(spans or []), *entries])
+    return set_column(batch, REMOVED_LINES, pa.array(merged, type=REMOVED_LINES_FIELD.type))
 
 
 def mark_removed(

@@ -28,10 +28,17 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import xxhash
 
-from cleanse.schema import BOILERPLATE_SCHEMA, DOMAIN, TEXT
-from cleanse.stages.base import live_mask, mark_removed, set_column
+from cleanse.schema import BOILERPLATE_SCHEMA, DOMAIN, REMOVED_LINES_FIELD, TEXT
+from cleanse.stages.base import (
+    add_removed_lines,
+    live_mask,
+    mark_removed,
+    nonblank_index,
+    set_column,
+)
 
 EMPTY = "site_boilerplate.empty"
+TEMPLATE = "template"  # the per-line reason recorded in removed_lines
 LINES_REMOVED = "site_lines_removed"
 CHARS_REMOVED = "site_chars_removed"
 
@@ -69,30 +76,31 @@ def line_hash(normalized: str) -> int:
 
 def remove_lines(
     text: str, drop: frozenset[int] | set[int], *, max_line_chars: int
-) -> tuple[str, int, int]:
-    """Remove lines whose normalised hash is in `drop`; return (text, lines, chars removed).
+) -> tuple[str, list[tuple[int, str]]]:
+    """Remove lines whose normalised hash is in `drop`.
 
-    Blank lines left in a run by the removal collapse to one paragraph break.
+    Return the new text and the removed lines as (position among non-blank lines,
+    line). Blank lines left in a run by the removal collapse to one paragraph break.
 
     >>> drop = {line_hash(normalize_line("Share this"))}
     >>> remove_lines("Title\\n\\nShare this\\n\\nBody.", drop, max_line_chars=200)
-    ('Title\\n\\nBody.', 1, 12)
+    ('Title\\n\\nBody.', [(1, 'Share this')])
     """
     if not drop:
-        return text, 0, 0
+        return text, []
     kept: list[str] = []
-    lines = 0
-    for line in text.split("\n"):
+    removed: list[tuple[int, str]] = []
+    lines = text.split("\n")
+    for line, at in zip(lines, nonblank_index(lines), strict=True):
         stripped = line.strip()
         short = stripped and len(stripped) <= max_line_chars
         if short and line_hash(normalize_line(stripped)) in drop:
-            lines += 1
+            removed.append((at, line))
             continue
         kept.append(line)
-    if not lines:
-        return text, 0, 0
-    new = _BLANK_RUNS.sub("\n\n", "\n".join(kept)).strip("\n")
-    return new, lines, len(text) - len(new)
+    if not removed:
+        return text, []
+    return _BLANK_RUNS.sub("\n\n", "\n".join(kept)).strip("\n"), removed
 
 
 def document_keys(text: str, *, max_line_chars: int) -> tuple[int, dict[int, str]]:
@@ -131,6 +139,7 @@ class SiteBoilerplate:
     columns: ClassVar[tuple[pa.Field, ...]] = (
         pa.field(LINES_REMOVED, pa.int32()),
         pa.field(CHARS_REMOVED, pa.int64()),
+        REMOVED_LINES_FIELD,
     )
     counters: ClassVar[tuple[str, ...]] = (LINES_REMOVED, CHARS_REMOVED)
 
@@ -356,17 +365,20 @@ class RemoveSiteBoilerplate:
         texts = batch.column(TEXT).to_pylist()
         live = live_mask(batch).to_pylist()
         new_texts, lines_removed, chars_removed, emptied = [], [], [], []
+        spans: list[list[tuple[int, str, str]]] = []
         for text, domain, ok in zip(texts, domains.to_pylist(), live, strict=True):
             drop = by_domain.get(domain, set())
+            removed: list[tuple[int, str]] = []
+            new = text
             if ok and text and drop:
-                text, lines, chars = remove_lines(text, drop, max_line_chars=self.max_line_chars)
-            else:
-                lines = chars = 0
-            new_texts.append(text)
-            lines_removed.append(lines)
-            chars_removed.append(chars)
-            emptied.append(bool(ok and lines and not (text or "").strip()))
+                new, removed = remove_lines(text, drop, max_line_chars=self.max_line_chars)
+            new_texts.append(new)
+            lines_removed.append(len(removed))
+            chars_removed.append(len(text or "") - len(new or ""))
+            spans.append([(at, TEMPLATE, line) for at, line in removed])
+            emptied.append(bool(ok and removed and not (new or "").strip()))
         batch = set_column(batch, TEXT, pa.array(new_texts, pa.string()))
         batch = set_column(batch, LINES_REMOVED, pa.array(lines_removed, pa.int32()))
         batch = set_column(batch, CHARS_REMOVED, pa.array(chars_removed, pa.int64()))
+        batch = add_removed_lines(batch, self.name, spans)
         return mark_removed(batch, pa.array(emptied), EMPTY)

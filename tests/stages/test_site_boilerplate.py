@@ -8,7 +8,7 @@ import pyarrow as pa
 from conftest import make_batch
 
 from cleanse.io.writers import write_table
-from cleanse.schema import REASON, TEXT, conform, document_schema
+from cleanse.schema import REASON, REMOVED_LINES, TEXT, conform, document_schema
 from cleanse.stages.site_boilerplate import (
     CHARS_REMOVED,
     EMPTY,
@@ -67,6 +67,14 @@ def test_template_lines_of_a_site_go_article_stays(tmp_path: Path) -> None:
     assert first == f"{HEADLINES[0]}\n\n{ARTICLES[0]}"
     assert out.column(LINES_REMOVED).to_pylist() == [3] * 6
     assert out.column(CHARS_REMOVED).to_pylist()[0] == len(texts[0]) - len(first)
+    assert out.column(REMOVED_LINES).to_pylist()[0] == [
+        {"stage": "site_boilerplate", "reason": "template", "index": i, "line": line}
+        for i, line in [
+            (0, "Home | World | Sport | Weather"),
+            (3, "Share this story"),
+            (4, "© 2010 Example Courier. All rights reserved."),
+        ]
+    ]
     lines = {r["line"]: r for r in aggregate.outputs()["boilerplate"].to_pylist()}
     assert set(lines) == {
         "Home | World | Sport | Weather",

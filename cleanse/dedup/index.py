@@ -1,0 +1,230 @@
+"""LSH bands on disk, verified star edges, union-find clusters and the survivor.
+
+Documents are numbered by `rank`: their position in plain string order of ids, so
+every number below is independent of batch boundaries and arrival order.
+
+1. `band_keys`: one 64-bit key per band per document (a mix of the band's rows and
+   its index, so two bands never share a key).
+2. `BandSpill`: ``(key, rank)`` records go to partition files by the key's top bits,
+   sized so one partition fits `memory_mb`; each partition is then sorted in memory.
+   Partitions cover disjoint key ranges, so this is an external sort whose merge is a
+   concatenation: memory stays flat however large the corpus.
+3. `verified_edges`: in every bucket of equal keys, each member is compared with the
+   bucket's smallest rank (a star, never the clique) using the full signatures;
+   members below the threshold form the bucket again around their own smallest rank,
+   so a false-positive centre never hides a true pair.
+4. `components`: union-find over verified edges; the root of a component is its
+   smallest rank.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from cleanse.dedup.params import LshParams
+
+logger = logging.getLogger(__name__)
+
+RECORD = np.dtype([("key", "<u8"), ("rank", "<u4")])
+#: Pairs compared at once in verification (x num_perm x 4 bytes x 2).
+PAIR_CHUNK = 16384
+#: Rounds of re-starring a bucket around its failed members before giving up.
+MAX_ROUNDS = 64
+
+_FMIX64 = tuple(np.uint64(c) for c in (33, 0xFF51AFD7ED558CCD, 33, 0xC4CEB9FE1A85EC53, 33))
+_GOLDEN = 0x9E3779B97F4A7C15
+
+
+def _fmix64(h: np.ndarray) -> np.ndarray:
+    s1, m1, s2, m2, s3 = _FMIX64
+    h = h ^ (h >> s1)
+    h = h * m1
+    h = h ^ (h >> s2)
+    h = h * m2
+    return h ^ (h >> s3)
+
+
+def band_keys(signatures: np.ndarray, lsh: LshParams) -> np.ndarray:
+    """Return ``(docs, num_bands)`` uint64 keys: band b of two documents is equal iff the keys are.
+
+    (Up to 64-bit collisions, which verification removes.)
+    """
+    rows = lsh.rows_per_band
+    keys = np.empty((len(signatures), lsh.num_bands), dtype=np.uint64)
+    for band in range(lsh.num_bands):
+        h = np.full(len(signatures), ((band + 1) * _GOLDEN) & ((1 << 64) - 1), dtype=np.uint64)
+        for column in range(band * rows, (band + 1) * rows):
+            h = _fmix64(h ^ signatures[:, column].astype(np.uint64))
+        keys[:, band] = h
+    return keys
+
+
+def jaccard(signatures: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Return the estimated Jaccard of each pair of rows: the share of equal hash values.
+
+    Same as ``datasketch.MinHash.jaccard`` on the two signatures.
+    """
+    out = np.empty(len(left), dtype=np.float32)
+    for lo in range(0, len(left), PAIR_CHUNK):
+        a = signatures[left[lo : lo + PAIR_CHUNK]]
+        b = signatures[right[lo : lo + PAIR_CHUNK]]
+        out[lo : lo + PAIR_CHUNK] = np.count_nonzero(a == b, axis=1) / signatures.shape[1]
+    return out
+
+
+class BandSpill:
+    """Band-key records spilled to partition files under `folder`, read back sorted."""
+
+    def __init__(self, folder: Path, *, expected_records: int, memory_mb: int) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        budget = max(1, memory_mb) << 20
+        # Sorting needs the records plus an index and a copy: ~3x their size.
+        need = 3 * expected_records * RECORD.itemsize
+        self.bits = max(0, int(np.ceil(np.log2(max(need / budget, 1.0)))))
+        self.paths = [folder / f"bands-{i:04d}.bin" for i in range(1 << self.bits)]
+        for path in self.paths:
+            path.write_bytes(b"")
+        self.records = 0
+
+    def add(self, keys: np.ndarray, ranks: np.ndarray) -> None:
+        """Append one record per (document, band): `keys` is ``(docs, bands)``."""
+        records = np.empty(keys.size, dtype=RECORD)
+        records["key"] = keys.reshape(-1)
+        records["rank"] = np.repeat(ranks.astype(np.uint32), keys.shape[1])
+        self.records += len(records)
+        if self.bits == 0:
+            parts = [records]
+        else:
+            part = (records["key"] >> np.uint64(64 - self.bits)).astype(np.int64)
+            order = np.argsort(part, kind="stable")
+            bounds = np.searchsorted(part[order], np.arange(len(self.paths) + 1))
+            parts = [records[order[bounds[i] : bounds[i + 1]]] for i in range(len(self.paths))]
+        for path, chunk in zip(self.paths, parts, strict=True):
+            if len(chunk):
+                with path.open("ab") as handle:
+                    chunk.tofile(handle)
+
+    def sorted_partitions(self) -> Iterator[np.ndarray]:
+        """Yield each partition's records sorted by (key, rank), deleting its file."""
+        for path in self.paths:
+            records = np.fromfile(path, dtype=RECORD)
+            path.unlink()
+            if len(records):
+                yield records[np.lexsort((records["rank"], records["key"]))]
+
+
+@dataclass(slots=True)
+class EdgeStats:
+    """Counts reported in the summary."""
+
+    buckets: int = 0
+    largest_bucket: int = 0
+    candidate_edges: int = 0
+    verified_edges: int = 0
+    rounds: int = 0
+    unresolved: int = 0
+
+
+def verified_edges(
+    records: np.ndarray,
+    signatures: np.ndarray,
+    row_of_rank: np.ndarray,
+    threshold: float,
+    stats: EdgeStats,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(centres, members)`` (ranks) of verified star edges from sorted band records.
+
+    The signature of rank ``r`` is ``signatures[row_of_rank[r]]``. Each bucket (run
+    of equal keys) is a star to its smallest rank; members whose estimated Jaccard
+    with the centre is below `threshold` are dropped from that star and re-starred among themselves.
+    """
+    keys, ranks = records["key"], records["rank"].astype(np.int64)
+    new = np.append(True, keys[1:] != keys[:-1])
+    group = np.cumsum(new) - 1
+    sizes = np.bincount(group)
+    in_bucket = sizes[group] >= 2
+    group, ranks = group[in_bucket], ranks[in_bucket]
+    stats.buckets += int(np.count_nonzero(sizes >= 2))
+    stats.largest_bucket = max(stats.largest_bucket, int(sizes.max(initial=0)))
+    centres_out, members_out = [], []
+    for round_number in range(MAX_ROUNDS):
+        if not len(ranks):
+            break
+        stats.rounds = max(stats.rounds, round_number + 1)
+        first = np.append(True, group[1:] != group[:-1])
+        centre = ranks[first][np.cumsum(first) - 1]
+        member = ~first & (ranks != centre)
+        left, right = centre[member], ranks[member]
+        similarity = jaccard(signatures, row_of_rank[left], row_of_rank[right])
+        stats.candidate_edges += len(left)
+        ok = similarity >= threshold
+        centres_out.append(left[ok])
+        members_out.append(right[ok])
+        # The failed members of each bucket, if two or more, form it again.
+        failed_group, failed_rank = group[member][~ok], right[~ok]
+        sizes = np.bincount(failed_group) if len(failed_group) else np.zeros(0, np.int64)
+        again = sizes[failed_group] >= 2 if len(failed_group) else np.zeros(0, bool)
+        group, ranks = failed_group[again], failed_rank[again]
+    else:
+        stats.unresolved += len(ranks)
+    centres = np.concatenate(centres_out) if centres_out else np.zeros(0, np.int64)
+    members = np.concatenate(members_out) if members_out else np.zeros(0, np.int64)
+    return centres, members
+
+
+def unique_edges(centres: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the distinct undirected edges, each as (smaller rank, larger rank)."""
+    low = np.minimum(centres, members).astype(np.uint64)
+    high = np.maximum(centres, members).astype(np.uint64)
+    packed = np.unique((low << np.uint64(32)) | high)
+    return (packed >> np.uint64(32)).astype(np.int64), (packed & np.uint64(0xFFFFFFFF)).astype(
+        np.int64
+    )
+
+
+def components(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(nodes, roots)``: every node on an edge and its component's smallest node.
+
+    Union-find (union by smallest root, path halving) over the nodes renumbered
+    densely, which keeps their order, so the smallest renumbered node is the
+    smallest node.
+    """
+    nodes = np.unique(np.concatenate([left, right]))
+    parents = list(range(len(nodes)))
+
+    def find(node: int) -> int:
+        while parents[node] != node:
+            parents[node] = parents[parents[node]]
+            node = parents[node]
+        return node
+
+    dense_left = np.searchsorted(nodes, left).tolist()
+    dense_right = np.searchsorted(nodes, right).tolist()
+    for a, b in zip(dense_left, dense_right, strict=True):
+        root_a, root_b = find(a), find(b)
+        if root_a < root_b:
+            parents[root_b] = root_a
+        elif root_b < root_a:
+            parents[root_a] = root_b
+    roots = np.fromiter((find(i) for i in range(len(nodes))), dtype=np.int64, count=len(nodes))
+    return nodes, nodes[roots]
+
+
+def choose_kept(nodes: np.ndarray, roots: np.ndarray, preference: np.ndarray) -> np.ndarray:
+    """Return the kept node for each of `nodes`: the most preferred of its component.
+
+    `preference` (aligned with `nodes`, larger is better; ties go to the smallest
+    node) is the keep policy. Depends only on ranks and values, never on order.
+    """
+    if not len(nodes):
+        return nodes
+    order = np.lexsort((nodes, -preference, roots))
+    sorted_roots = roots[order]
+    first = np.append(True, sorted_roots[1:] != sorted_roots[:-1])
+    best = nodes[order][first]
+    return best[np.searchsorted(sorted_roots[first], roots)]
