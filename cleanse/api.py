@@ -46,5 +46,9 @@ def run(
 
 
 def run_with_config(config: RunConfig, *, on_progress: ProgressCallback | None = None) -> RunResult:
-    """Run an already built RunConfig with the local engine."""
+    """Run an already built RunConfig with the engine it names."""
+    if config.engine == "spark":
+        from cleanse.engine.spark import SparkEngine  # optional extra: cleanse[spark]
+
+        return SparkEngine(master=config.master).run(config, on_progress=on_progress)
     return LocalEngine().run(config, on_progress=on_progress)

@@ -59,6 +59,12 @@ def main() -> None:
 @click.option(
     "--overwrite", is_flag=True, default=None, help="Replace OUT once the new run is complete."
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "spark"]),
+    help="local: a process pool on this machine (default); spark: needs cleanse[spark].",
+)
+@click.option("--master", help="Spark master URL with --engine spark, e.g. local[2].")
 @click.option("--no-progress", is_flag=True, help="No progress bars.")
 @click.option("-v", "--verbose", count=True, help="More log lines (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Warnings and the summary only.")
@@ -70,6 +76,8 @@ def run(
     sets: tuple[str, ...],
     workers: int | None,
     overwrite: bool | None,
+    engine: str | None,
+    master: str | None,
     no_progress: bool,
     verbose: int,
     quiet: bool,
@@ -86,6 +94,8 @@ def run(
         sets=sets,
         workers=workers,
         overwrite=overwrite,
+        engine=engine,
+        master=master,
     )
     show_bars = sys.stderr.isatty() and not no_progress and not quiet
     with (

@@ -14,14 +14,14 @@ import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from cleanse.errors import ConfigError
 from cleanse.io.readers import ColumnMapping
 from cleanse.stages import registry
 from cleanse.stages.registry import suggest, type_problem
 
-TOP_LEVEL_KEYS = ("pipeline", "input", "output", "workers", "batch_size")
+TOP_LEVEL_KEYS = ("pipeline", "input", "output", "workers", "batch_size", "engine", "master")
 INPUT_KEYS = ("paths", *(f.name for f in dataclasses.fields(ColumnMapping)))
 OUTPUT_KEYS = ("path", "max_file_bytes", "overwrite")
 
@@ -48,6 +48,9 @@ class RunConfig:
         batch_size: Documents per Arrow batch; 1000 keeps memory per worker small.
         max_file_bytes: Roll output Parquet parts over past this size (256 MiB).
         overwrite: Replace an existing output folder (only once the new one is complete).
+        engine: "local" (default: a process pool on this machine) or "spark".
+        master: Spark master URL for ``engine = "spark"`` (e.g. ``local[2]``); None uses
+            the cluster's default (spark-submit, Databricks).
         source: The config file, named in error messages.
     """
 
@@ -60,6 +63,8 @@ class RunConfig:
     batch_size: int = 1000
     max_file_bytes: int = 256 << 20
     overwrite: bool = False
+    engine: Literal["local", "spark"] = "local"
+    master: str | None = None
     source: str | None = None
 
     def __post_init__(self) -> None:
@@ -72,6 +77,9 @@ class RunConfig:
         for key, value, low in (("workers", self.workers, 1), ("batch_size", self.batch_size, 1)):
             if not isinstance(value, int) or value < low:
                 raise ConfigError(f"config error{where}: {key} must be >= {low} (got {value!r})")
+        if self.engine not in ("local", "spark"):
+            msg = f'config error{where}: engine must be "local" or "spark" (got {self.engine!r})'
+            raise ConfigError(msg)
         if not self.pipeline:
             raise ConfigError(f"config error{where}: pipeline is empty")
         for name in self.pipeline:
@@ -103,6 +111,7 @@ class RunConfig:
             "input": dataclasses.asdict(self.mapping),
             "workers": self.workers,
             "batch_size": self.batch_size,
+            "engine": self.engine,
             "max_file_bytes": self.max_file_bytes,
             "stages": stages,
         }
@@ -170,6 +179,8 @@ def load_config(
     sets: Sequence[str] = (),
     workers: int | None = None,
     overwrite: bool | None = None,
+    engine: str | None = None,
+    master: str | None = None,
 ) -> RunConfig:
     """Build the RunConfig from a config file, ``--set`` items and CLI flags."""
     data = read_file(config_file) if config_file else {}
@@ -219,9 +230,13 @@ def load_config(
         if isinstance(pipeline, str) or not isinstance(pipeline, list):
             raise ConfigError(f"config error{where}: pipeline must be a list of stage names")
         kwargs["pipeline"] = tuple(pipeline)
-    for key in ("workers", "batch_size"):
+    for key in ("workers", "batch_size", "engine", "master"):
         if key in data:
             kwargs[key] = data[key]
+    if engine is not None:
+        kwargs["engine"] = engine
+    if master is not None:
+        kwargs["master"] = master
     if workers is not None:
         kwargs["workers"] = workers
     if "max_file_bytes" in output_table:
