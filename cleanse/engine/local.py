@@ -12,6 +12,7 @@ so the output is the same for any worker count.
 
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing
 import shutil
@@ -83,6 +84,51 @@ class ShardResult:
     rows_rejected: int = 0
 
 
+def save_result(path: Path, result: ShardResult) -> None:
+    """Write a shard's result as its done-marker (temp name, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {
+        "shard": result.shard,
+        "stats": result.stats.to_dict(),
+        "rows_live": result.rows_live,
+        "chars_live": result.chars_live,
+        "rows_rejected": result.rows_rejected,
+    }
+    write_json(path, data)
+
+
+def load_result(path: Path) -> ShardResult:
+    data = json.loads(path.read_text())
+    return ShardResult(
+        shard=data["shard"],
+        stats=RunStats.from_dict(data["stats"]),
+        rows_live=data["rows_live"],
+        chars_live=data["chars_live"],
+        rows_rejected=data["rows_rejected"],
+    )
+
+
+def done_marker(staging: Path, pass_index: int, shard: int) -> Path:
+    return staging / "_work" / "done" / f"pass-{pass_index}" / f"shard-{shard:05d}.json"
+
+
+def clear_shard(spec: PassSpec, shard: int) -> None:
+    """Delete what an interrupted attempt at this shard and pass may have left."""
+    last = spec.collector is None
+    rows = spec.staging / "clean" if last else work_folder(spec.staging, "rows", spec.index)
+    patterns = [
+        (rows, f"part-{shard:05d}-" if last else f"shard-{shard:05d}-"),
+        (spec.staging / "rejects", f"part-{shard:05d}-{spec.index}-"),
+        (work_folder(spec.staging, "keys", spec.index), f"shard-{shard:05d}-"),
+    ]
+    for folder, prefix in patterns:
+        if not folder.exists():
+            continue
+        for path in folder.iterdir():
+            if path.name.startswith((prefix, f".{prefix}")):
+                path.unlink()
+
+
 @dataclass(frozen=True, slots=True)
 class RunResult:
     """The outcome of a run: where it went and its stats.json content."""
@@ -141,7 +187,12 @@ def source_batches(spec: PassSpec, shard: Shard, stats: RunStats) -> Iterator[pa
 
 
 def run_shard(spec: PassSpec, shard: Shard) -> ShardResult:
-    """Run one pass over one shard: route, apply stages, write rows, rejects and keys."""
+    """Run one pass over one shard: route, apply stages, write rows, rejects and keys.
+
+    The shard's done-marker is written last, after every file it wrote is complete, so
+    a resumed run redoes exactly the shards without one.
+    """
+    clear_shard(spec, shard.index)
     result = ShardResult(shard=shard.index)
     last = spec.collector is None
     if last:
@@ -196,6 +247,7 @@ def run_shard(spec: PassSpec, shard: Shard) -> ShardResult:
             result.chars_live += text_chars(batch)
         if keys_out is not None:
             keys_out.close()
+    save_result(done_marker(spec.staging, spec.index, shard.index), result)
     return result
 
 
@@ -233,9 +285,13 @@ class LocalEngine:
         audit = [f for stage in stages for f in stage.columns]
         schema = document_schema(plan.passthrough, audit)
         output = Path(config.output)
-        staging = output_folder.prepare(output, overwrite=config.overwrite)
         effective = config.to_dict()
-        metadata = {"cleanse": {"config": effective, "versions": versions()}}
+        # what shapes the output, stored in every Parquet footer: not the worker count
+        # or the output folder, so the same input gives byte-identical files
+        shaping = {k: v for k, v in effective.items() if k not in ("workers", "output")}
+        metadata = {"cleanse": {"config": shaping, "versions": versions()}}
+        state = {"config": shaping, "versions": versions(), "inputs": list(plan.fingerprints)}
+        staging = output_folder.prepare(output, overwrite=config.overwrite, state=state)
         logger.info(
             "cleanse: %d shard(s) from %d input path(s); pipeline: %s; %d worker(s)",
             len(plan.shards),
@@ -320,9 +376,18 @@ class LocalEngine:
         logger.info("%s", step)
         total = len(plan.shards)
         results: list[ShardResult] = []
-        rows = 0
-        if workers == 1 or total <= 1:
-            for shard in plan.shards:
+        todo = []
+        for shard in plan.shards:
+            marker = done_marker(spec.staging, spec.index, shard.index)
+            if marker.exists():
+                results.append(load_result(marker))
+            else:
+                todo.append(shard)
+        if results:
+            logger.info("resuming: %d of %d shard(s) already done", len(results), total)
+        rows = sum(r.rows_live + r.rows_rejected for r in results)
+        if workers == 1 or len(todo) <= 1:
+            for shard in todo:
                 result = run_shard(spec, shard)
                 results.append(result)
                 rows += result.rows_live + result.rows_rejected
@@ -331,12 +396,12 @@ class LocalEngine:
             return results
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(
-            max_workers=min(workers, total),
+            max_workers=min(workers, len(todo)),
             mp_context=context,
             initializer=_init_pass,
             initargs=(spec,),
         ) as pool:
-            futures = [pool.submit(_run_shard_in_worker, shard) for shard in plan.shards]
+            futures = [pool.submit(_run_shard_in_worker, shard) for shard in todo]
             for future in as_completed(futures):
                 result = future.result()
                 results.append(result)
