@@ -7,6 +7,7 @@ so later stages see only live rows and every removed row says who removed it and
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -23,9 +24,12 @@ from cleanse.schema import (
     SOURCE,
     TEXT,
     URL,
+    conform,
 )
-from cleanse.stages.base import Stage
+from cleanse.stages.base import Stage, mark_removed
 from cleanse.stats import RunStats, StageStats
+
+logger = logging.getLogger(__name__)
 
 READ_STAGE = "read"
 
@@ -90,12 +94,46 @@ def route_read(
     return live, [] if rejected is None else [rejected]
 
 
+def error_reason(stage: Stage) -> str:
+    """Return the reason given to rows a stage failed on: ``<stage>.error``."""
+    return f"{stage.name}.error"
+
+
+def run_isolated(stage: Stage, batch: pa.RecordBatch) -> pa.RecordBatch:
+    """Run `stage` on `batch`; if it raises, rerun row by row and quarantine failing rows.
+
+    One pathological document must not stop a crawl-sized run: the rows the stage
+    raises on are marked ``<stage>.error`` with the exception in their detail (and
+    logged once per stage with the traceback), every other row gets the normal result.
+    """
+    try:
+        return stage(batch)
+    except Exception:
+        logger.warning("%s raised on a batch; retrying row by row", stage.name, exc_info=True)
+    rows = []
+    for i in range(batch.num_rows):
+        row = batch.slice(i, 1)
+        try:
+            rows.append(conform(stage(row), row_schema(stage, batch.schema)))
+        except Exception as err:
+            detail = pa.array([f"{type(err).__name__}: {err}"[:500]], pa.string())
+            failed = mark_removed(row, pa.array([True]), error_reason(stage), detail)
+            rows.append(conform(failed, row_schema(stage, batch.schema)))
+    return pa.Table.from_batches(rows).combine_chunks().to_batches()[0]
+
+
+def row_schema(stage: Stage, schema: pa.Schema) -> pa.Schema:
+    """Return the schema of `stage`'s output: the input plus the columns it declares."""
+    names = set(schema.names)
+    return pa.schema([*schema, *(f for f in stage.columns if f.name not in names)])
+
+
 def apply_stage(
     stage: Stage, batch: pa.RecordBatch, stats: RunStats
 ) -> tuple[pa.RecordBatch, pa.RecordBatch | None]:
     """Run one row stage on live rows; return (live rows, rejects) and add its stats."""
     started = time.perf_counter()
-    marked = stage(batch)
+    marked = run_isolated(stage, batch)
     live, rejected = split_marked(marked, before=batch)
     stage_stats = StageStats(
         rows_in=batch.num_rows,

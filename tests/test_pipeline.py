@@ -1,4 +1,5 @@
 """Pipeline routing: stages mark, the pipeline routes and counts."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -45,3 +46,29 @@ def test_read_routing_counts_quarantined_rows() -> None:
     live, rejects = route_read(batch, stats)
     assert live.num_rows == 1 and rejects[0].num_rows == 1
     assert dict(stats.stages["read"].removed) == {"read.empty": 1}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FailsOnBoom:
+    """Test stage: raises on any batch that holds the word "boom"."""
+
+    name: ClassVar[str] = "fragile"
+    reasons: ClassVar[tuple[str, ...]] = ()
+    columns: ClassVar[tuple[pa.Field, ...]] = (pa.field("seen", pa.int32()),)
+    counters: ClassVar[tuple[str, ...]] = ()
+
+    def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        if any("boom" in (t or "") for t in batch.column(TEXT).to_pylist()):
+            raise ValueError("cannot handle boom")
+        return batch.append_column("seen", pa.array([1] * batch.num_rows, pa.int32()))
+
+
+def test_a_row_a_stage_fails_on_is_quarantined_and_the_rest_goes_on() -> None:
+    stats = RunStats()
+    batch = make_batch(["fine", "boom here", "also fine"])
+    live, rejects = apply_stages([FailsOnBoom()], batch, stats)
+    assert live.column(TEXT).to_pylist() == ["fine", "also fine"]
+    assert live.column("seen").to_pylist() == [1, 1]
+    assert rejects[0].column("reason").to_pylist() == ["fragile.error"]
+    assert rejects[0].column("detail").to_pylist() == ["ValueError: cannot handle boom"]
+    assert rejects[0].column("text").to_pylist() == ["boom here"]
