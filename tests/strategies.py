@@ -25,7 +25,7 @@ PROSE = [
 ]
 ODD = [
     "cafÃ© au lait",  # mojibake
-    "“quoted” text’s",
+    "\N{LEFT DOUBLE QUOTATION MARK}quoted\N{RIGHT DOUBLE QUOTATION MARK} text\N{RIGHT SINGLE QUOTATION MARK}s",
     "e\N{COMBINING ACUTE ACCENT}t\N{LATIN SMALL LIGATURE FI}",
     "&amp; &lt;tag&gt;",
     "\N{NO-BREAK SPACE}\t \N{ZERO WIDTH SPACE}",
