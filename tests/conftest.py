@@ -7,8 +7,14 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from hypothesis import HealthCheck, settings
 
 from cleanse.schema import DOMAIN, ID, TEXT, URL, conform, document_schema
+
+# `python scripts/fuzz.py` selects this profile for the fuzz properties
+settings.register_profile(
+    "fuzz", max_examples=3000, deadline=None, suppress_health_check=list(HealthCheck)
+)
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
