@@ -9,10 +9,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import REPO, shared_data
 
 import cleanse
 from cleanse.errors import OutputError
+from conftest import REPO, shared_data
 
 SEEDS = REPO / "seeds"
 SEED_ID = "seeds/aljazeera-nato-turkey.txt"
@@ -120,7 +120,15 @@ def test_new_output_of_a_failed_run_never_appears(
 
 
 @pytest.mark.slow
-def test_same_output_for_1_and_2_workers_and_input_order(tmp_path: Path) -> None:
+def parquet_bytes(out: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(out)): p.read_bytes()
+        for name in ("clean", "rejects", "duplicates")
+        for p in sorted((out / name).glob("*.parquet"))
+    }
+
+
+def test_same_output_for_1_2_4_workers_reruns_and_input_order(tmp_path: Path) -> None:
     cc = shared_data("cc-text")
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -128,10 +136,15 @@ def test_same_output_for_1_and_2_workers_and_input_order(tmp_path: Path) -> None
         shutil.copy(path, corpus / path.name)
     shutil.copytree(SEEDS, corpus / "seeds")
     one = tmp_path / "one"
-    two = tmp_path / "two"
     cleanse.run([corpus], one, workers=1)
-    cleanse.run([corpus], two, workers=2)
-    assert outputs(one) == outputs(two)
+    for workers in (2, 4):
+        other = tmp_path / f"workers-{workers}"
+        cleanse.run([corpus], other, workers=workers)
+        assert outputs(one) == outputs(other), f"{workers} workers"
+    # two runs of the same command give byte-identical files
+    again = tmp_path / "again"
+    cleanse.run([corpus], again, workers=2)
+    assert parquet_bytes(again) == parquet_bytes(one)
     stats = json.loads((one / "stats.json").read_text())
     assert stats["rows_in"] == stats["rows_clean"] + stats["rows_rejected"]
     assert stats["rows_in"] >= 700
