@@ -103,8 +103,14 @@ def run(
         _logging.progress_bars(enabled=show_bars) as bars,
     ):
         result = run_with_config(config, on_progress=bars)
+    from cleanse.report import domain_table
+
     click.echo(summary_table(result.stats))
-    click.echo(f"wrote {result.output}/ (clean/, rejects/, duplicates/, stats.json, run.json)")
+    click.echo(domain_table(result.output))
+    click.echo(
+        f"wrote {result.output}/ (clean/, rejects/, duplicates/, stats.json, run.json,"
+        " report.html)"
+    )
 
 
 def summary_table(stats: dict[str, Any]) -> str:
@@ -126,6 +132,23 @@ def summary_table(stats: dict[str, Any]) -> str:
         for counter, count in stage["counters"].items():
             lines.append(f"  {counter + ' (total)':<38}{count:>10}")
     return "\n".join(lines)
+
+
+@main.command()
+@click.argument("output", metavar="OUT", type=click.Path(file_okay=False))
+@click.option("--open", "open_report", is_flag=True, help="Open the report in a browser.")
+@user_errors
+def report(output: str, open_report: bool) -> None:
+    """Rebuild OUT/report.html from the output folder OUT of a run."""
+    from pathlib import Path
+
+    from cleanse.report import build_report, domain_table
+
+    path = build_report(Path(output))
+    click.echo(domain_table(path.parent))
+    click.echo(f"wrote {path}")
+    if open_report:
+        click.launch(path.resolve().as_uri())
 
 
 @main.command()

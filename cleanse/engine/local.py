@@ -274,6 +274,24 @@ def versions() -> dict[str, str]:
     return found
 
 
+def write_report(staging: Path) -> None:
+    """Write report.html into the finished staging folder; never fail the run for it."""
+    from cleanse.report import build_report
+
+    started = time.perf_counter()
+    try:
+        build_report(staging)
+    except Exception as err:  # noqa: BLE001 - the data is complete; the report can be rebuilt
+        logger.warning(
+            "report.html not written: %s: %s\n  hint: rebuild it with `cleanse report OUT`",
+            type(err).__name__,
+            err,
+        )
+        logger.debug("report failure", exc_info=True)
+        return
+    logger.info("wrote report.html in %.1f s", time.perf_counter() - started)
+
+
 class LocalEngine:
     """Run a config on this machine with a pool of worker processes."""
 
@@ -354,6 +372,7 @@ class LocalEngine:
         }
         write_json(staging / "stats.json", stats_json)
         write_json(staging / "run.json", run_json)
+        write_report(staging)
         output_folder.commit(staging, output)
         return RunResult(output=output, stats=stats_json, run=run_json)
 
