@@ -281,7 +281,7 @@ def write_report(staging: Path) -> None:
     started = time.perf_counter()
     try:
         build_report(staging)
-    except Exception as err:  # noqa: BLE001 - the data is complete; the report can be rebuilt
+    except Exception as err:  # the data is complete; the report can be rebuilt
         logger.warning(
             "report.html not written: %s: %s\n  hint: rebuild it with `cleanse report OUT`",
             type(err).__name__,
