@@ -4,18 +4,20 @@ Three passes over data on disk, with memory bounded by ``memory_mb`` plus a few
 bytes per document (ids, ranks, lengths):
 
 1. read every key batch once: ids and keep values stay in memory, signatures are
-   appended to ``workdir/signatures.u32`` and memory-mapped;
+   appended to ``workdir/signatures.u32`` and shingle sets to ``workdir/sets.u32``
+   (`SetStore`);
 2. rank documents by id, compute band keys chunk by chunk and spill them
    (`BandSpill`);
-3. per sorted partition, verified star edges; then union-find, keep policy and the
-   similarity of each document to its kept one.
+3. per sorted partition, star edges verified by the exact Jaccard of the shingle
+   sets; then union-find, keep policy and the exact similarity of each document to
+   its kept one. The stored signatures are streamed from the files when written.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,10 +28,11 @@ import pyarrow.compute as pc
 from cleanse.dedup.index import (
     BandSpill,
     EdgeStats,
+    SetStore,
     band_keys,
     choose_kept,
     components,
-    jaccard,
+    similarity_function,
     unique_edges,
     verified_edges,
 )
@@ -55,10 +58,91 @@ def _preference(values: pa.Array | None, lengths: np.ndarray, keep: str) -> np.n
     if pa.types.is_temporal(values.type):
         values = values.cast(pa.int64())
     # Dense rank keeps int64 timestamps and ISO date strings exact; nulls rank last.
-    ranks = pc.rank(values, sort_keys="ascending", null_placement="at_start", tiebreaker="dense")
+    ranks = pc.rank(values, sort_keys="ascending", tiebreaker="dense")
     ranked = np.asarray(ranks, dtype=np.float64)
     ranked[np.asarray(pc.is_null(values), dtype=bool)] = 0.0
     return ranked
+
+
+class SpilledSignatures:
+    """The ``near_dedup_signatures`` output, read back from the barrier's files on demand.
+
+    Quacks like the part of ``pa.Table`` the engine's writer uses (``schema``,
+    ``num_rows``, ``to_batches``), so a 1M-document corpus never holds its
+    signatures and shingle sets in memory at once. Valid while `workdir` exists;
+    `to_table` materialises it.
+    """
+
+    def __init__(
+        self,
+        ids: pa.StringArray,
+        sig_path: Path,
+        sets: SetStore,
+        num_perm: int,
+        metadata: dict[str, str],
+    ) -> None:
+        self._ids, self._sig_path, self._sets, self._num_perm = ids, sig_path, sets, num_perm
+        self.schema = signature_schema(num_perm).with_metadata(metadata)
+        self.num_rows = len(ids)
+
+    def to_batches(self, max_chunksize: int | None = None) -> Iterator[pa.RecordBatch]:
+        """Yield the rows as record batches of at most `max_chunksize` rows."""
+        return self._iter_batches(max_chunksize or BAND_CHUNK)
+
+    def _iter_batches(self, size: int) -> Iterator[pa.RecordBatch]:
+        with self._sig_path.open("rb") as sig_file:
+            for lo in range(0, self.num_rows, size):
+                rows = np.arange(lo, min(lo + size, self.num_rows))
+                flat = np.fromfile(sig_file, dtype=np.uint32, count=len(rows) * self._num_perm)
+                sizes = np.diff(self._sets.offsets)[rows]
+                set_offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int32)
+                values = pa.array(self._sets.values(rows), pa.uint32())
+                shingle_set = pa.ListArray.from_arrays(
+                    pa.array(set_offsets, pa.int32()),
+                    values,
+                    mask=pa.array(~self._sets.has_set[rows]),
+                )
+                yield pa.RecordBatch.from_arrays(
+                    [
+                        self._ids.slice(lo, len(rows)),
+                        pa.FixedSizeListArray.from_arrays(pa.array(flat), self._num_perm),
+                        shingle_set,
+                    ],
+                    schema=self.schema,
+                )
+
+    def to_table(self) -> pa.Table:
+        """Read every row into one table."""
+        return pa.Table.from_batches(list(self.to_batches()), schema=self.schema)
+
+
+def signature_schema(num_perm: int) -> pa.Schema:
+    """Schema of ``near_dedup_signatures``: id, signature, sorted distinct shingle hashes."""
+    from cleanse.dedup.stages import MINHASH, SHINGLE_SET
+
+    return pa.schema(
+        [
+            pa.field(ID, pa.string()),
+            pa.field(MINHASH, pa.list_(pa.uint32(), num_perm)),
+            pa.field(SHINGLE_SET, pa.list_(pa.uint32())),
+        ]
+    )
+
+
+def _set_column(source: pa.RecordBatch | pa.Table) -> tuple[np.ndarray, np.ndarray] | None:
+    """Return ``(offsets, values)`` of a source's shingle sets, or None if it has none."""
+    from cleanse.dedup.stages import SHINGLE_SET
+
+    if SHINGLE_SET not in source.schema.names:
+        return None
+    column = source.column(SHINGLE_SET)
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if column.null_count:
+        return None
+    offsets = np.asarray(column.offsets, dtype=np.int64)
+    values = np.asarray(column.values, dtype=np.uint32)
+    return offsets, values
 
 
 def cluster(stage: NearDedup, keys: Iterable[pa.RecordBatch], *, workdir: Path) -> NearDedupResult:
@@ -79,6 +163,7 @@ def cluster(stage: NearDedup, keys: Iterable[pa.RecordBatch], *, workdir: Path) 
     workdir.mkdir(parents=True, exist_ok=True)
     lsh = lsh_for(stage)
     sig_path = workdir / "signatures.u32"
+    sets = SetStore(workdir / "sets.u32")
     ids, lengths, values, previous = [], [], [], []
     docs_in = skipped = 0
     with sig_path.open("wb") as sig_file:
@@ -99,6 +184,8 @@ def cluster(stage: NearDedup, keys: Iterable[pa.RecordBatch], *, workdir: Path) 
                 minhash = minhash.combine_chunks()
             flat = np.asarray(minhash.flatten(), dtype=np.uint32)
             flat.tofile(sig_file)
+            found = _set_column(source)
+            sets.add(*(found or (None, None)), rows=source.num_rows)
             ids.append(source.column(ID).cast(pa.string()))
             if LENGTH in source.schema.names:
                 lengths.append(np.asarray(source.column(LENGTH), dtype=np.int64))
@@ -109,6 +196,7 @@ def cluster(stage: NearDedup, keys: Iterable[pa.RecordBatch], *, workdir: Path) 
                 values.append(source.column(KEEP_VALUE))
             elif stage.keep in ("newest", "score"):
                 values.append(pa.nulls(source.num_rows))
+    sets.close()
     id_array = (
         pa.chunked_array(ids, type=pa.string()).combine_chunks()
         if ids
@@ -132,6 +220,7 @@ def cluster(stage: NearDedup, keys: Iterable[pa.RecordBatch], *, workdir: Path) 
         if total
         else np.zeros((0, stage.num_perm), np.uint32)
     )
+    similarity = similarity_function(sets, signatures)
     # Rank = position in id order: ties (repeated ids) keep arrival order.
     row_of_rank = np.asarray(pc.sort_indices(id_array), dtype=np.int64)
     rank_of_row = np.empty(total, dtype=np.int64)
@@ -150,7 +239,7 @@ def cluster(stage: NearDedup, keys: Iterable[pa.RecordBatch], *, workdir: Path) 
     stats = EdgeStats()
     centres, members = [], []
     for records in spill.sorted_partitions():
-        c, m = verified_edges(records, signatures, row_of_rank, stage.threshold, stats)
+        c, m = verified_edges(records, similarity, row_of_rank, stage.threshold, stats)
         centres.append(c)
         members.append(m)
     left, right = unique_edges(
@@ -168,8 +257,8 @@ def cluster(stage: NearDedup, keys: Iterable[pa.RecordBatch], *, workdir: Path) 
     # Documents of an earlier corpus are already published: they always survive.
     preference = preference + np.where(is_previous[rows], 2.0 * (total + 1) + 1e12, 0.0)
     kept = choose_kept(nodes, roots, preference)
-    similarity = jaccard(signatures, rows, row_of_rank[kept])
-    similarity[nodes == kept] = 1.0
+    to_kept = similarity(rows, row_of_rank[kept])
+    to_kept[nodes == kept] = 1.0
     sizes = np.bincount(np.searchsorted(np.unique(roots), roots))
     size_of = sizes[np.searchsorted(np.unique(roots), roots)]
 
@@ -182,7 +271,7 @@ def cluster(stage: NearDedup, keys: Iterable[pa.RecordBatch], *, workdir: Path) 
             kept_ids.take(pa.array(order)),
             node_ids.take(pa.array(order)),
             kept_ids.take(pa.array(order)),
-            pa.array(similarity[current][order], pa.float32()),
+            pa.array(to_kept[current][order], pa.float32()),
             pa.array(np.full(len(order), "near", dtype=object), pa.string()),
         ],
         schema=DUPLICATE_SCHEMA,
@@ -195,15 +284,10 @@ def cluster(stage: NearDedup, keys: Iterable[pa.RecordBatch], *, workdir: Path) 
         count=pa.array((size_of[current] - 1)[by_id].astype(np.int32), pa.int32()),
         removed=pa.array(removed[current][by_id], pa.bool_()),
     )
-    stored = pa.Table.from_arrays(
-        [
-            id_array,
-            pa.FixedSizeListArray.from_arrays(
-                pa.array(np.asarray(signatures).reshape(-1)), stage.num_perm
-            ),
-        ],
-        names=[ID, MINHASH],
-    ).replace_schema_metadata({"cleanse.minhash": _params_tag(stage.minhash)})
+    stored = SpilledSignatures(
+        id_array, sig_path, sets, stage.num_perm, {"cleanse.minhash": _params_tag(stage.minhash)}
+    )
+    del signatures
     facts = _facts(stage, lsh, stats, sizes, roots, nodes, id_array, row_of_rank)
     facts.update(
         docs=docs_in,
@@ -212,10 +296,11 @@ def cluster(stage: NearDedup, keys: Iterable[pa.RecordBatch], *, workdir: Path) 
         spill_partitions=len(spill.paths),
         band_records=spill.records,
         duplicates_removed=int(removed.sum()),
+        verification="exact" if sets.has_set.all() else "exact, estimated for stored signatures",
         seconds=round(time.perf_counter() - started, 3),
     )
     logger.info(
-        "near_dedup: %d docs, %d candidate edges, %d verified, %d clusters, %d removed",
+        "near_dedup: %d docs, %d candidate pairs, %d verified, %d clusters, %d removed",
         docs_in,
         stats.candidate_edges,
         stats.verified_edges,

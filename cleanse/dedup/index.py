@@ -10,9 +10,10 @@ every number below is independent of batch boundaries and arrival order.
    Partitions cover disjoint key ranges, so this is an external sort whose merge is a
    concatenation: memory stays flat however large the corpus.
 3. `verified_edges`: in every bucket of equal keys, each member is compared with the
-   bucket's smallest rank (a star, never the clique) using the full signatures;
-   members below the threshold form the bucket again around their own smallest rank,
-   so a false-positive centre never hides a true pair.
+   bucket's smallest rank (a star, never the clique) by the exact Jaccard of their
+   shingle sets (`SetStore`, read from disk); members below the threshold form the
+   bucket again around their own smallest rank, so a false-positive centre never
+   hides a true pair.
 4. `components`: union-find over verified edges; the root of a component is its
    smallest rank.
 """
@@ -20,7 +21,8 @@ every number below is independent of batch boundaries and arrival order.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +35,8 @@ logger = logging.getLogger(__name__)
 RECORD = np.dtype([("key", "<u8"), ("rank", "<u4")])
 #: Pairs compared at once in verification (x num_perm x 4 bytes x 2).
 PAIR_CHUNK = 16384
+#: Shingle hashes gathered at once in exact verification (x 8 bytes, a few copies).
+SET_CHUNK = 1 << 22
 #: Rounds of re-starring a bucket around its failed members before giving up.
 MAX_ROUNDS = 64
 
@@ -75,6 +79,122 @@ def jaccard(signatures: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.n
         b = signatures[right[lo : lo + PAIR_CHUNK]]
         out[lo : lo + PAIR_CHUNK] = np.count_nonzero(a == b, axis=1) / signatures.shape[1]
     return out
+
+
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Return the concatenation of ``arange(s, s + n)`` for every start and length."""
+    total = int(lengths.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64)
+    before = np.cumsum(lengths) - lengths
+    return np.repeat(starts - before, lengths) + np.arange(total, dtype=np.int64)
+
+
+class SetStore:
+    """Every document's sorted distinct shingle hashes, in one file of uint32 by row.
+
+    Rows are appended in arrival order; ``offsets`` (int64, one per row + 1) stay in
+    memory, the values on disk. A row appended with ``None`` has no set (a signature
+    stored by an older cleanse) and is compared by its signature instead.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file = path.open("wb")
+        self._sizes: list[np.ndarray] = []
+        self.offsets = np.zeros(1, dtype=np.int64)
+        self.has_set = np.zeros(0, dtype=bool)
+
+    def add(self, offsets: np.ndarray | None, values: np.ndarray | None, rows: int) -> None:
+        """Append `rows` sets given as list offsets and flat values (or no sets)."""
+        if offsets is None or values is None:
+            self._sizes.append(np.full(rows, -1, dtype=np.int64))
+            return
+        start = int(offsets[0])
+        np.ascontiguousarray(values[start : int(offsets[-1])], dtype=np.uint32).tofile(self._file)
+        self._sizes.append(np.diff(offsets).astype(np.int64))
+
+    def close(self) -> None:
+        """Finish writing; compute offsets."""
+        self._file.close()
+        sizes = np.concatenate(self._sizes) if self._sizes else np.zeros(0, np.int64)
+        self._sizes = []
+        self.has_set = sizes >= 0
+        self.offsets = np.concatenate([[0], np.cumsum(np.maximum(sizes, 0))])
+
+    def values(self, rows: np.ndarray) -> np.ndarray:
+        """Return the concatenated sets of `rows`, read from disk."""
+        starts, lengths = self.offsets[rows], np.diff(self.offsets)[rows]
+        out = np.empty(int(lengths.sum()), dtype=np.uint32)
+        if not len(out):
+            return out
+        # One positioned read per set, not a memory map: mapped pages would count
+        # as resident until unmapped, and candidate pairs touch the whole file.
+        view = memoryview(out).cast("B")
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            position = 0
+            for start, length in zip(starts.tolist(), lengths.tolist(), strict=True):
+                if length:
+                    size = length * 4
+                    view[position : position + size] = os.pread(fd, size, start * 4)
+                    position += size
+        finally:
+            os.close(fd)
+        return out
+
+    def jaccard(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """Return the exact Jaccard of the sets of rows `left[i]` and `right[i]`.
+
+        Both sets of each pair are tagged with the pair's index and sorted together;
+        a value present in both appears twice in a row. Pairs are taken in chunks
+        of about `SET_CHUNK` values. Two empty sets have Jaccard 1.
+        """
+        sizes = np.diff(self.offsets)
+        out = np.empty(len(left), dtype=np.float64)
+        cost = np.cumsum(sizes[left] + sizes[right])
+        lo = 0
+        while lo < len(left):
+            hi = int(np.searchsorted(cost, (cost[lo - 1] if lo else 0) + SET_CHUNK, "right"))
+            hi = max(hi, lo + 1)
+            l_rows, r_rows = left[lo:hi], right[lo:hi]
+            pair = np.arange(hi - lo, dtype=np.uint64)
+            tagged = np.concatenate(
+                [
+                    (np.repeat(pair, sizes[l_rows]) << np.uint64(32))
+                    | self.values(l_rows).astype(np.uint64),
+                    (np.repeat(pair, sizes[r_rows]) << np.uint64(32))
+                    | self.values(r_rows).astype(np.uint64),
+                ]
+            )
+            tagged.sort()
+            both = tagged[1:][tagged[1:] == tagged[:-1]] >> np.uint64(32)
+            common = np.bincount(both.astype(np.int64), minlength=hi - lo)
+            union = sizes[l_rows] + sizes[r_rows] - common
+            out[lo:hi] = np.where(union > 0, common / np.maximum(union, 1), 1.0)
+            lo = hi
+        return out
+
+
+def similarity_function(
+    sets: SetStore, signatures: np.ndarray
+) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """Return ``f(left_rows, right_rows) -> Jaccard``: exact where both rows have a set.
+
+    Rows without a set (signatures stored by an older cleanse) fall back to the
+    estimate from the signatures.
+    """
+
+    def similarity(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        exact = sets.has_set[left] & sets.has_set[right]
+        if exact.all():
+            return sets.jaccard(left, right)
+        out = np.empty(len(left), dtype=np.float64)
+        out[exact] = sets.jaccard(left[exact], right[exact])
+        out[~exact] = jaccard(signatures, left[~exact], right[~exact])
+        return out
+
+    return similarity
 
 
 class BandSpill:
@@ -132,16 +252,18 @@ class EdgeStats:
 
 def verified_edges(
     records: np.ndarray,
-    signatures: np.ndarray,
+    similarity: Callable[[np.ndarray, np.ndarray], np.ndarray],
     row_of_rank: np.ndarray,
     threshold: float,
     stats: EdgeStats,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return ``(centres, members)`` (ranks) of verified star edges from sorted band records.
 
-    The signature of rank ``r`` is ``signatures[row_of_rank[r]]``. Each bucket (run
-    of equal keys) is a star to its smallest rank; members whose estimated Jaccard
-    with the centre is below `threshold` are dropped from that star and re-starred among themselves.
+    ``similarity(rows, rows)`` gives the Jaccard of documents by row; rank ``r`` is
+    row ``row_of_rank[r]``. Each bucket (run of equal keys) is a star to its
+    smallest rank; members whose Jaccard with the centre is below `threshold` are
+    dropped from that star and re-starred among themselves. A pair met in several
+    bands is compared once.
     """
     keys, ranks = records["key"], records["rank"].astype(np.int64)
     new = np.append(True, keys[1:] != keys[:-1])
@@ -160,9 +282,15 @@ def verified_edges(
         centre = ranks[first][np.cumsum(first) - 1]
         member = ~first & (ranks != centre)
         left, right = centre[member], ranks[member]
-        similarity = jaccard(signatures, row_of_rank[left], row_of_rank[right])
-        stats.candidate_edges += len(left)
-        ok = similarity >= threshold
+        # Bands of one document often agree: compare each distinct pair once.
+        packed = (left.astype(np.uint64) << np.uint64(32)) | right.astype(np.uint64)
+        distinct, inverse = np.unique(packed, return_inverse=True)
+        stats.candidate_edges += len(distinct)
+        scores = similarity(
+            row_of_rank[(distinct >> np.uint64(32)).astype(np.int64)],
+            row_of_rank[(distinct & np.uint64(0xFFFFFFFF)).astype(np.int64)],
+        )
+        ok = scores[inverse.reshape(-1)] >= threshold
         centres_out.append(left[ok])
         members_out.append(right[ok])
         # The failed members of each bucket, if two or more, form it again.

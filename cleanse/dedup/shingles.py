@@ -51,6 +51,24 @@ def _ascii_table() -> np.ndarray:
 _ASCII_TABLE = _ascii_table()
 
 
+def _split_table() -> np.ndarray:
+    """Byte map applied before tokens are cut: `_ASCII_TABLE` on ASCII, other bytes kept.
+
+    ``<``, ``=`` and ``>`` stay: NFKC composes them with a following U+0338 into one
+    symbol, so cutting there would not commute with normalisation. Every other ASCII
+    byte that is not a letter or digit becomes a space whatever follows it.
+    """
+    table = _ASCII_TABLE.copy()
+    table[128:] = np.arange(128, 256, dtype=np.uint8)
+    for byte in b"<=>":
+        table[byte] = byte
+    return table
+
+
+_SPLIT_TABLE = _split_table()
+_SPLIT_BYTES = _SPLIT_TABLE.tobytes()
+
+
 def _fold_unicode(texts: pa.StringArray) -> pa.StringArray:
     """The Unicode-aware steps, for texts that are not pure ASCII."""
     texts = pc.utf8_normalize(texts, form="NFKC")
@@ -157,36 +175,62 @@ def shingles(
     return [sep.join(units[i : i + n]).encode() for i in range(len(units) - n + 1)]
 
 
-def shingle_hash32(data: bytes) -> int:
-    """Hash one shingle to 32 bits: the function `hash_spans` computes in bulk.
-
-    A polynomial hash of the bytes modulo 2**64, mixed with the length and finished
-    with the MurmurHash3 64-bit finaliser; the high 32 bits. Pass it to datasketch as
-    ``MinHash(hashfunc=shingle_hash32)`` to get our signatures.
-
-    >>> shingle_hash32(b"the cat sat on the")
-    2787178079
-    """
+def _word_hash64(data: bytes) -> int:
+    """The 64-bit hash of one word: polynomial over the bytes, length, MurmurHash3 finaliser."""
     h, power = 0, 1
     for byte in data:
         h = (h + byte * power) & _M64
         power = (power * _POLY) & _M64
     h ^= (len(data) * _LEN_MIX) & _M64
+    return _fmix64_int(h)
+
+
+def _fmix64_int(h: int) -> int:
     s1, m1, s2, m2, s3 = _FMIX64
     h ^= h >> s1
     h = (h * m1) & _M64
     h ^= h >> s2
     h = (h * m2) & _M64
+    return h ^ (h >> s3)
+
+
+def shingle_hash32(data: bytes) -> int:
+    """Hash one shingle to 32 bits: the function `hash_words`/`combine_words` compute in bulk.
+
+    The shingle is split at ``b" "`` into words; each word gets a 64-bit hash
+    (`_word_hash64`: a polynomial hash of its bytes modulo 2**64, mixed with its
+    length and the MurmurHash3 64-bit finaliser); the word hashes are combined as a
+    polynomial ``h = h * POLY + word`` modulo 2**64, finalised once more; the high 32
+    bits. A character shingle has no space: it is one word. Hashing words, not
+    bytes, lets the bulk path hash each distinct word of a batch once. Pass it to
+    datasketch as ``MinHash(hashfunc=shingle_hash32)`` to get our signatures.
+
+    >>> shingle_hash32(b"the cat sat on the")
+    1716562743
+    """
+    h = 0
+    for word in data.split(b" "):
+        h = (h * _POLY + _word_hash64(word)) & _M64
+    return _fmix64_int(h) >> 32
+
+
+def _fmix64(h: np.ndarray) -> np.ndarray:
+    s1, m1, s2, m2, s3 = (np.uint64(c) for c in _FMIX64)
+    h ^= h >> s1
+    h *= m1
+    h ^= h >> s2
+    h *= m2
     h ^= h >> s3
-    return h >> 32
+    return h
 
 
 def hash_spans(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Return `shingle_hash32` of ``data[start:end]`` for every span, as uint32.
+    """Return `_word_hash64` of ``data[start:end]`` for every span, as uint64.
 
     With ``P[k] = sum(data[j] * POLY**j for j < k)``, the polynomial hash of a span
     is ``(P[end] - P[start]) * POLY**-start``: one cumulative sum for all spans.
-    Arithmetic wraps modulo 2**64, as the scalar version masks.
+    Arithmetic wraps modulo 2**64, as the scalar version masks. Used on the
+    distinct words of a batch (a small buffer), and on character shingles.
     """
     size = len(data)
     powers = np.empty(size + 1, dtype=np.uint64)
@@ -200,13 +244,12 @@ def hash_spans(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.nda
     np.cumsum(data.astype(np.uint64) * powers[:size], out=prefix[1:])
     h = (prefix[ends] - prefix[starts]) * inverse[starts]
     h ^= (ends - starts).astype(np.uint64) * np.uint64(_LEN_MIX)
-    s1, m1, s2, m2, s3 = (np.uint64(c) for c in _FMIX64)
-    h ^= h >> s1
-    h *= m1
-    h ^= h >> s2
-    h *= m2
-    h ^= h >> s3
-    return (h >> np.uint64(32)).astype(np.uint32)
+    return _fmix64(h)
+
+
+def finish_hashes(h: np.ndarray) -> np.ndarray:
+    """Return the 32-bit shingle hashes of combined 64-bit word polynomials."""
+    return (_fmix64(h) >> np.uint64(32)).astype(np.uint32)
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,8 +266,8 @@ class Spans:
     doc: np.ndarray
 
     def hashes(self) -> np.ndarray:
-        """Return the 32-bit hash of every shingle (`hash_spans`)."""
-        return hash_spans(self.data, self.starts, self.ends)
+        """Return the 32-bit hash of every shingle, each taken as one word (`shingle_hash32`)."""
+        return finish_hashes(hash_spans(self.data, self.starts, self.ends))
 
 
 def _buffer(strings: pa.StringArray) -> tuple[np.ndarray, np.ndarray]:
@@ -282,3 +325,158 @@ def unit_spans(strings: pa.StringArray, *, by_char: bool, n: int, short_docs: Sh
             order = np.argsort(starts, kind="stable")
             starts, ends, doc = starts[order], ends[order], doc[order]
     return Spans(data=data, starts=starts, ends=ends, doc=doc.astype(np.int64))
+
+
+@dataclass(frozen=True, slots=True)
+class WordShingles:
+    """Word-shingle hashes of a run of documents.
+
+    ``hashes`` (uint32, `shingle_hash32` of each shingle) are grouped by ``doc``
+    (ascending), in text order with repeats; ``counts`` is the number of shingles of
+    each document and ``by_char`` flags documents that must be shingled by
+    characters instead (they have no word shingles here).
+    """
+
+    hashes: np.ndarray
+    doc: np.ndarray
+    counts: np.ndarray
+    by_char: np.ndarray
+
+
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Return the concatenation of ``arange(s, s + n)`` for every start and length."""
+    total = int(lengths.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64)
+    before = np.cumsum(lengths) - lengths
+    return np.repeat(starts - before, lengths) + np.arange(total, dtype=np.int64)
+
+
+def word_shingle_hashes(texts: pa.StringArray, *, n: int, short_docs: ShortDocs) -> WordShingles:
+    """Return the word `n`-gram shingle hashes of raw `texts` (see `WordShingles`).
+
+    Same shingles and hashes as `shingles` + `shingle_hash32`, computed so that
+    every distinct token of the batch is normalised and hashed once:
+
+    1. ASCII bytes go through the byte map of `normalize_texts` (letters lower-cased,
+       digits to ``0``, other ASCII to space, see `_split_table`); texts are cut
+       into tokens at ASCII whitespace, and the tokens dictionary-encoded.
+    2. Each distinct token is normalised with `normalize_texts` (it may become
+       several words or none) and its words hashed (`hash_spans`). Normalisation
+       commutes with the cut: the cut happens only at characters it maps to a
+       space and that compose with nothing after them.
+    3. Token occurrences expand to word hashes; the hash of a shingle is the
+       polynomial of its `n` word hashes (Horner over `n` shifted views), finalised.
+    """
+    num_docs = len(texts)
+    data, offsets = _buffer(texts)
+    cut = pa.StringArray.from_buffers(
+        num_docs,
+        pa.py_buffer(offsets.astype(np.int32)),
+        pa.py_buffer(data.tobytes().translate(_SPLIT_BYTES)),
+    )
+    tokens = pc.ascii_split_whitespace(cut)
+    token_offsets = np.asarray(tokens.offsets, dtype=np.int64)
+    encoded = pc.dictionary_encode(tokens.values)
+    token_index = np.asarray(encoded.indices)
+    distinct = normalize_texts(encoded.dictionary)
+    # Words of every distinct token, hashed once.
+    wdata, woffsets = _buffer(distinct)
+    nonempty = woffsets[1:] > woffsets[:-1]
+    spaces = np.flatnonzero(wdata == 0x20)
+    word_starts = np.sort(np.concatenate([woffsets[:-1][nonempty], spaces + 1]))
+    word_ends = np.sort(np.concatenate([spaces, woffsets[1:][nonempty]]))
+    word_hash = hash_spans(wdata, word_starts, word_ends)
+    word_token = np.searchsorted(woffsets, word_starts, side="right") - 1
+    words_of = np.bincount(word_token, minlength=len(distinct))
+    first_word = np.cumsum(words_of) - words_of
+    # Expand token occurrences to their words.
+    occurrence_words = words_of[token_index]
+    cumulative = np.zeros(len(token_index) + 1, dtype=np.int64)
+    np.cumsum(occurrence_words, out=cumulative[1:])
+    words_per_doc = cumulative[token_offsets[1:]] - cumulative[token_offsets[:-1]]
+    by_char = _char_docs(distinct, words_of, token_index, token_offsets)
+    if by_char.any():
+        words_per_doc[by_char] = 0
+        keep = np.repeat(~by_char, np.diff(token_offsets))
+        token_index, occurrence_words = token_index[keep], occurrence_words[keep]
+        cumulative = np.zeros(len(token_index) + 1, dtype=np.int64)
+        np.cumsum(occurrence_words, out=cumulative[1:])
+    total = int(cumulative[-1])
+    if total == len(token_index):  # every token one word: no expansion
+        words = word_hash[first_word[token_index]]
+    else:
+        within = np.arange(total, dtype=np.int64)
+        within -= np.repeat(cumulative[:-1] - first_word[token_index], occurrence_words)
+        words = word_hash[within]
+    word_doc_end = np.cumsum(words_per_doc)
+    # Shingle i covers words i .. i+n-1 of one document.
+    per_doc = np.maximum(words_per_doc - n + 1, 0)
+    windows = total - n + 1
+    if windows > 0:
+        mixed = words[:windows].copy()
+        poly = np.uint64(_POLY)
+        for j in range(1, n):
+            mixed *= poly
+            mixed += words[j : j + windows]
+        first_word_doc_end = np.repeat(word_doc_end, words_per_doc)[:windows]
+        valid = np.arange(n, windows + n, dtype=np.int64) <= first_word_doc_end
+        mixed = mixed[valid]
+    else:
+        mixed = np.zeros(0, dtype=np.uint64)
+    doc = np.repeat(np.arange(num_docs, dtype=np.int64), per_doc)
+    counts = per_doc
+    if short_docs == "whole":
+        short = np.flatnonzero((words_per_doc > 0) & (words_per_doc < n))
+        if len(short):
+            lengths = words_per_doc[short]
+            starts = word_doc_end[short] - lengths
+            positions = _ranges(starts, lengths)
+            exponent = np.repeat(starts + lengths - 1, lengths) - positions
+            terms = words[positions] * _powers(n)[exponent]
+            short_mixed = np.add.reduceat(terms, np.cumsum(lengths) - lengths)
+            mixed = np.concatenate([mixed, short_mixed])
+            doc = np.concatenate([doc, short])
+            order = np.argsort(doc, kind="stable")
+            mixed, doc = mixed[order], doc[order]
+            counts = counts.copy()
+            counts[short] = 1
+    return WordShingles(hashes=finish_hashes(mixed), doc=doc, counts=counts, by_char=by_char)
+
+
+def _char_docs(
+    distinct: pa.StringArray,
+    words_of: np.ndarray,
+    token_index: np.ndarray,
+    token_offsets: np.ndarray,
+) -> np.ndarray:
+    """Return `char_mode` of every document, summed from its tokens' normalised forms."""
+    num_docs = len(token_offsets) - 1
+    special = np.asarray(
+        pc.fill_null(pc.count_substring_regex(distinct, NO_SPACE_SCRIPTS), 0), dtype=np.int64
+    )
+    by_char = np.zeros(num_docs, dtype=bool)
+    if not special.any():
+        return by_char
+    hits = np.flatnonzero(special[token_index] > 0)
+    if not len(hits):
+        return by_char
+    docs = np.unique(np.searchsorted(token_offsets, hits, side="right") - 1)
+    letters = np.asarray(pc.utf8_length(distinct), dtype=np.int64) - np.maximum(words_of - 1, 0)
+    for doc in docs.tolist():
+        tokens = token_index[token_offsets[doc] : token_offsets[doc + 1]]
+        total_letters = int(letters[tokens].sum())
+        by_char[doc] = special[tokens].sum() >= NO_SPACE_SHARE * max(total_letters, 1)
+    return by_char
+
+
+def _segment_sums(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    cumulative = np.concatenate([[0], np.cumsum(values)])
+    return cumulative[offsets[1:]] - cumulative[offsets[:-1]]
+
+
+def _powers(n: int) -> np.ndarray:
+    powers = [1]
+    for _ in range(1, max(n, 1)):
+        powers.append((powers[-1] * _POLY) & _M64)
+    return np.array(powers, dtype=np.uint64)

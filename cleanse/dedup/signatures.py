@@ -10,16 +10,24 @@ scheme, ``datasketch.MinHash(...).hashvalues`` equals our row (tested).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from cleanse.dedup.params import MAX_HASH32, MERSENNE_PRIME, MinHashParams
-from cleanse.dedup.shingles import ShortDocs, Spans, char_mode, normalize_texts, unit_spans
+from cleanse.dedup.shingles import (
+    ShortDocs,
+    Spans,
+    normalize_texts,
+    unit_spans,
+    word_shingle_hashes,
+)
 
-#: Shingles permuted at once: 16384 x 128 permutations x 4 bytes = 8 MB.
-SHINGLE_CHUNK = 16384
-#: Normalised text handled at once, in bytes: bounds the prefix-sum arrays (x 24).
+#: Shingles permuted at once: 4096 x 128 permutations x 4 bytes = 2 MB, about L2.
+SHINGLE_CHUNK = 4096
+#: Raw text handled at once, in bytes: bounds the per-token arrays (~40 bytes a byte).
 TEXT_CHUNK = 4 << 20
 
 _FMIX32 = (16, 0x85EBCA6B, 13, 0xC2B2AE35, 16)
@@ -46,24 +54,78 @@ def minhash_hashes(
     """
     a, b = params.permutations()
     signatures = np.full((num_docs, params.num_perm), np.uint32(MAX_HASH32), dtype=np.uint32)
+    if not len(hashes):
+        return signatures
+    legacy = params.scheme == "legacy"
+    buffer = np.empty(
+        (params.num_perm, min(SHINGLE_CHUNK, len(hashes))),
+        dtype=np.uint64 if legacy else np.uint32,
+    )
+    mixed = hashes.astype(np.uint64) if legacy else _fmix32(hashes.astype(np.uint32))
+    a_col, b_col = a[:, None], b[:, None]
     for lo in range(0, len(hashes), SHINGLE_CHUNK):
-        hv, owner = hashes[lo : lo + SHINGLE_CHUNK], doc[lo : lo + SHINGLE_CHUNK]
+        hv, owner = mixed[lo : lo + SHINGLE_CHUNK], doc[lo : lo + SHINGLE_CHUNK]
         # Permutations along rows, shingles along columns: reduceat then runs over
-        # contiguous memory, 20x faster than reducing along axis 0.
-        if params.scheme == "legacy":
+        # contiguous memory, 20x faster than reducing along axis 0. The buffer is
+        # reused and sized to stay in cache.
+        permuted = buffer[:, : len(hv)]
+        np.multiply(a_col, hv[None, :], out=permuted)
+        permuted += b_col
+        if legacy:
             # uint64 wrap-around before the modulo, exactly as datasketch computes it.
-            permuted = np.multiply.outer(a, hv.astype(np.uint64))
-            permuted += b[:, None]
             permuted %= MERSENNE_PRIME
             permuted &= MAX_HASH32
-        else:
-            permuted = np.multiply.outer(a, _fmix32(hv.astype(np.uint32)))
-            permuted += b[:, None]
         segment = np.flatnonzero(np.append(True, owner[1:] != owner[:-1]))
         mins = np.minimum.reduceat(permuted, segment, axis=1).T
         rows = owner[segment]
-        signatures[rows] = np.minimum(signatures[rows], mins)
+        if legacy:
+            mins = mins.astype(np.uint32)
+        # Only the first and last document of a chunk can continue across chunks.
+        signatures[rows[0]] = np.minimum(signatures[rows[0]], mins[0])
+        signatures[rows[1:]] = mins[1:]
     return signatures
+
+
+@dataclass(frozen=True, slots=True)
+class Sketches:
+    """What `compute_sketches` returns for a run of documents.
+
+    ``signatures`` is ``(docs, num_perm)`` uint32; ``counts`` the number of shingles
+    of each document (repeats included; 0: no signature, the row is all-max and must
+    not be indexed); ``set_offsets``/``set_values`` the sorted distinct shingle
+    hashes of each document (row ``i`` is ``set_values[set_offsets[i]:set_offsets[i+1]]``),
+    which verification compares exactly.
+    """
+
+    signatures: np.ndarray
+    counts: np.ndarray
+    set_offsets: np.ndarray
+    set_values: np.ndarray
+
+
+def _distinct(hashes: np.ndarray, doc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the sorted distinct ``(doc, hash)`` pairs of grouped shingle hashes."""
+    packed = (doc.astype(np.uint64) << np.uint64(32)) | hashes.astype(np.uint64)
+    packed.sort()
+    keep = np.empty(len(packed), dtype=bool)
+    if len(packed):
+        keep[0] = True
+        np.not_equal(packed[1:], packed[:-1], out=keep[1:])
+    packed = packed[keep]
+    return (packed & np.uint64(MAX_HASH32)).astype(np.uint32), (packed >> np.uint64(32)).astype(
+        np.int64
+    )
+
+
+def _char_hashes(
+    texts: pa.Array, rows: np.ndarray, params: MinHashParams, short_docs: ShortDocs
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Character shingles of `rows` (scripts without spaces): ``(hashes, doc, counts)``."""
+    strings = normalize_texts(texts.take(pa.array(rows)))
+    strings = pc.replace_substring(strings, " ", "")
+    spans: Spans = unit_spans(strings, by_char=True, n=params.char_ngram, short_docs=short_docs)
+    counts = np.bincount(spans.doc, minlength=len(rows))
+    return spans.hashes(), rows[spans.doc], counts
 
 
 def _chunks(offsets: np.ndarray) -> list[tuple[int, int]]:
@@ -79,19 +141,45 @@ def _chunks(offsets: np.ndarray) -> list[tuple[int, int]]:
     return bounds
 
 
-def _signatures_of(
-    strings: pa.StringArray, *, by_char: bool, params: MinHashParams, short_docs: ShortDocs
-) -> tuple[np.ndarray, np.ndarray]:
-    n = params.char_ngram if by_char else params.ngram
-    signatures = np.empty((len(strings), params.num_perm), dtype=np.uint32)
-    counts = np.zeros(len(strings), dtype=np.int64)
-    lengths = np.asarray(pc.fill_null(pc.binary_length(strings), 0), dtype=np.int64)
+def compute_sketches(
+    texts: pa.Array, params: MinHashParams, *, short_docs: ShortDocs = "whole"
+) -> Sketches:
+    """Return signatures, shingle counts and distinct shingle sets of raw `texts`.
+
+    Word shingles come from `word_shingle_hashes`, character shingles (scripts
+    without spaces) from the normalised text; each document's shingle hashes are
+    made distinct (sorted) before the MinHash arithmetic, which repeats cannot change.
+    """
+    texts = pc.fill_null(pc.cast(texts, pa.string()), "")
+    if isinstance(texts, pa.ChunkedArray):
+        texts = texts.combine_chunks()
+    lengths = np.asarray(pc.binary_length(texts), dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(lengths)])
+    signatures = np.empty((len(texts), params.num_perm), dtype=np.uint32)
+    counts = np.zeros(len(texts), dtype=np.int64)
+    set_sizes = np.zeros(len(texts), dtype=np.int64)
+    values = []
     for start, stop in _chunks(offsets):
-        spans: Spans = unit_spans(strings[start:stop], by_char=by_char, n=n, short_docs=short_docs)
-        signatures[start:stop] = minhash_hashes(spans.hashes(), spans.doc, stop - start, params)
-        counts[start:stop] = np.bincount(spans.doc, minlength=stop - start)
-    return signatures, counts
+        chunk = texts.slice(start, stop - start)
+        words = word_shingle_hashes(chunk, n=params.ngram, short_docs=short_docs)
+        hashes, doc, chunk_counts = words.hashes, words.doc, words.counts
+        if words.by_char.any():
+            rows = np.flatnonzero(words.by_char)
+            char_h, char_doc, char_counts = _char_hashes(chunk, rows, params, short_docs)
+            chunk_counts = chunk_counts.copy()
+            chunk_counts[rows] = char_counts
+            hashes, doc = np.concatenate([hashes, char_h]), np.concatenate([doc, char_doc])
+        hashes, doc = _distinct(hashes, doc)
+        signatures[start:stop] = minhash_hashes(hashes, doc, stop - start, params)
+        counts[start:stop] = chunk_counts
+        set_sizes[start:stop] = np.bincount(doc, minlength=stop - start)
+        values.append(hashes)
+    return Sketches(
+        signatures=signatures,
+        counts=counts,
+        set_offsets=np.concatenate([[0], np.cumsum(set_sizes)]),
+        set_values=np.concatenate(values) if values else np.zeros(0, np.uint32),
+    )
 
 
 def compute_signatures(
@@ -103,19 +191,5 @@ def compute_signatures(
     (empty text, or shorter than n under ``short_docs="skip"``) is all-max and must not
     be indexed.
     """
-    normalized = normalize_texts(texts)
-    if isinstance(normalized, pa.ChunkedArray):
-        normalized = normalized.combine_chunks()
-    by_char = char_mode(normalized)
-    signatures = np.empty((len(normalized), params.num_perm), dtype=np.uint32)
-    counts = np.zeros(len(normalized), dtype=np.int64)
-    for mode in (False, True):
-        rows = np.flatnonzero(by_char == mode)
-        if not len(rows):
-            continue
-        strings = normalized.take(pa.array(rows)) if len(rows) < len(normalized) else normalized
-        if mode:
-            strings = pc.replace_substring(strings, " ", "")
-        sig, cnt = _signatures_of(strings, by_char=mode, params=params, short_docs=short_docs)
-        signatures[rows], counts[rows] = sig, cnt
-    return signatures, counts
+    sketches = compute_sketches(texts, params, short_docs=short_docs)
+    return sketches.signatures, sketches.counts

@@ -238,6 +238,7 @@ def run_shard(spec: PassSpec, shard: Shard) -> ShardResult:
                         f"shard-{shard.index:05d}",
                         keys.schema,
                         compression_level=1,
+                        use_dictionary=False,
                     )
                 keys_out.write(keys)
                 collect = StageStats(seconds=time.perf_counter() - started)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -34,6 +34,8 @@ class PartWriter:
             default: large enough for efficient scans, small enough to parallelise.
         metadata: Key-value metadata stored in every part's footer (JSON-encoded).
         compression_level: zstd level; 3 (default) is zstd's own default.
+        use_dictionary: Dictionary-encode columns (default). Off for columns of hashes,
+            where a dictionary only costs time.
     """
 
     def __init__(
@@ -45,6 +47,7 @@ class PartWriter:
         max_bytes: int = DEFAULT_MAX_BYTES,
         metadata: Mapping[str, Any] | None = None,
         compression_level: int = 3,
+        use_dictionary: bool = True,
     ) -> None:
         encoded = {k: json.dumps(v, sort_keys=True) for k, v in (metadata or {}).items()}
         self.schema = schema.with_metadata(encoded) if encoded else schema
@@ -52,6 +55,7 @@ class PartWriter:
         self.prefix = prefix
         self.max_bytes = max_bytes
         self.compression_level = compression_level
+        self.use_dictionary = use_dictionary
         self.paths: list[Path] = []
         self.rows = 0
         self._writer: pq.ParquetWriter | None = None
@@ -81,6 +85,7 @@ class PartWriter:
             self.schema,
             compression="zstd",
             compression_level=self.compression_level,
+            use_dictionary=self.use_dictionary,
         )
         self._bytes = 0
         self.paths.append(self.folder / name)
@@ -123,15 +128,23 @@ class PartWriter:
             self.abort()
 
 
+class BatchSource(Protocol):
+    """A table, or anything that streams batches of one schema like a table does."""
+
+    schema: pa.Schema
+
+    def to_batches(self, max_chunksize: int | None = None) -> Iterable[pa.RecordBatch]: ...
+
+
 def write_table(
-    table: pa.Table,
+    table: BatchSource,
     folder: Path,
     *,
     prefix: str = "part",
     metadata: Mapping[str, Any] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> list[Path]:
-    """Write a whole table as size-sharded parts (always at least one, even if empty)."""
+    """Write a table (or a lazy batch source) as size-sharded parts, at least one."""
     with PartWriter(folder, prefix, table.schema, metadata=metadata, max_bytes=max_bytes) as w:
         for batch in table.to_batches(max_chunksize=65536):
             w.write(batch)

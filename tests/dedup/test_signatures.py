@@ -135,3 +135,44 @@ def test_lsh_params_match_datasketch() -> None:
     assert (lsh.num_bands, lsh.rows_per_band) == (index.b, index.r)
     assert 0 < lsh.false_positive < 0.1
     assert 0 < lsh.false_negative < 0.1
+
+
+@pytest.mark.parametrize("threshold", [0.5, 0.7, 0.8, 0.9])
+@pytest.mark.parametrize("weights", [(0.5, 0.5), (0.05, 0.95)])
+def test_split_and_probabilities_match_datasketch(threshold: float, weights: tuple) -> None:
+    from datasketch.lsh import (
+        _false_negative_probability,
+        _false_positive_probability,
+        _optimal_param,
+    )
+
+    lsh = choose_lsh(
+        threshold, 128, false_positive_weight=weights[0], false_negative_weight=weights[1]
+    )
+    bands, rows = _optimal_param(threshold, 128, *weights)
+    assert (lsh.num_bands, lsh.rows_per_band) == (bands, rows)
+    assert lsh.false_positive == pytest.approx(
+        _false_positive_probability(threshold, bands, rows), abs=1e-9
+    )
+    assert lsh.false_negative == pytest.approx(
+        _false_negative_probability(threshold, bands, rows), abs=1e-9
+    )
+
+
+def test_bulk_word_path_equals_scalar_reference() -> None:
+    """Tokens are cut before normalising; the shingle hashes must not notice."""
+    from cleanse.dedup.shingles import word_shingle_hashes
+
+    texts = [
+        *EDGE_CASES,
+        "a=\N{COMBINING LONG SOLIDUS OVERLAY}b c d e f g h",
+        "l\N{RIGHT SINGLE QUOTATION MARK}homme d\N{RIGHT SINGLE QUOTATION MARK}etat x y z w",
+        "word\N{NO-BREAK SPACE}word \N{EM DASH} \N{EM DASH} more words here now",
+        "\N{COMBINING ACUTE ACCENT}start with a mark and go on",
+    ]
+    words = word_shingle_hashes(pa.array(texts), n=5, short_docs="whole")
+    for row, text in enumerate(texts):
+        if words.by_char[row]:
+            continue
+        expected = [shingle_hash32(gram) for gram in shingles(text)]
+        assert words.hashes[words.doc == row].tolist() == expected, text
