@@ -264,7 +264,7 @@ def versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     found = {}
-    for package in ("cleanse", "pyarrow", "numpy", "ftfy", "datasketch", "trafilatura"):
+    for package in ("cleanse", "pyarrow", "numpy", "ftfy", "datasketch", "trafilatura", "warcio"):
         try:
             found[package] = version(package)
         except PackageNotFoundError:
@@ -301,6 +301,13 @@ class LocalEngine:
         clock = time.perf_counter()
         stages = config.build_stages()
         plan = plan_inputs(list(config.inputs), config.mapping)
+        if "extract_html" not in config.pipeline and any(
+            shard.format in ("html", "warc") for shard in plan.shards
+        ):
+            logger.warning(
+                "the input has HTML pages but the pipeline has no extract_html: their markup"
+                ' will be cleaned as text\n  hint: put "extract_html" first in pipeline'
+            )
         audit = [f for stage in stages for f in stage.columns]
         schema = document_schema(plan.passthrough, audit)
         output = Path(config.output)

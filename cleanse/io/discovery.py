@@ -21,6 +21,8 @@ logger = logging.getLogger(__name__)
 
 SUFFIXES: dict[str, tuple[str, ...]] = {
     "txt": (".txt",),
+    "html": (".html", ".htm", ".xhtml", ".html.gz", ".htm.gz"),
+    "warc": (".warc", ".warc.gz", ".wet", ".wet.gz"),
     "jsonl": (".jsonl", ".jsonl.gz", ".jsonl.zst"),
     "parquet": (".parquet",),
 }
@@ -67,7 +69,7 @@ def find_inputs(paths: Sequence[str | Path], format_: str) -> list[Input]:
         suffix = "".join(Path(unknown[0]).suffixes) or "(none)"
         msg = f'input error: {unknown[0]}: unknown input format, extension "{suffix}" ({KNOWN})'
         hint = (
-            'set input.format = "txt" (or "jsonl", "parquet") in the config, '
+            'set input.format = "txt" (or "html", "warc", "jsonl", "parquet") in the config, '
             "or --set input.format=txt"
         )
         raise InputError(f"{msg}\n  hint: {hint}")

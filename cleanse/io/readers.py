@@ -33,7 +33,6 @@ import re
 from collections.abc import Iterable, Iterator
 from contextlib import closing
 from itertools import accumulate
-from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import pyarrow as pa
@@ -41,12 +40,40 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cleanse.io.decoding import decode_document
+from cleanse.io.html import html_rows, normalize_content_type
 from cleanse.io.records import BadLine, Record, json_type, parse_record
+from cleanse.io.rows import (
+    BAD_RECORD,
+    BINARY,
+    CORRUPT_FILE,
+    EMPTY,
+    INVALID_UTF8,
+    MALFORMED_JSON,
+    MISSING_TEXT,
+    REASONS,
+    STAGE,
+    TOO_LARGE,
+    TRUNCATED,
+)
+from cleanse.io.rows import Row as _Row
 from cleanse.io.shards import OWN_COLUMNS, ColumnMapping, InputPlan, Shard, plan_inputs
 from cleanse.io.streams import StreamDamaged, iter_lines
-from cleanse.schema import DETAIL, DOMAIN, ID, META, REASON, SOURCE, TEXT, URL, conform
+from cleanse.io.warc import warc_rows
+from cleanse.schema import (
+    CONTENT_TYPE,
+    DETAIL,
+    DOMAIN,
+    ID,
+    META,
+    REASON,
+    SOURCE,
+    TEXT,
+    URL,
+    conform,
+)
 
 __all__ = [
+    "BAD_RECORD",
     "BINARY",
     "CORRUPT_FILE",
     "EMPTY",
@@ -54,6 +81,8 @@ __all__ = [
     "MALFORMED_JSON",
     "MISSING_TEXT",
     "REASONS",
+    "STAGE",
+    "TOO_LARGE",
     "TRUNCATED",
     "ColumnMapping",
     "InputPlan",
@@ -65,29 +94,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-STAGE = "read"
-MALFORMED_JSON = "read.malformed_json"
-INVALID_UTF8 = "read.invalid_utf8"
-MISSING_TEXT = "read.missing_text"
-EMPTY = "read.empty"
-BINARY = "read.binary"
-TRUNCATED = "read.truncated"
-CORRUPT_FILE = "read.corrupt_file"
-REASONS = (MALFORMED_JSON, INVALID_UTF8, MISSING_TEXT, EMPTY, BINARY, TRUNCATED, CORRUPT_FILE)
-
 _LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _MISSING = object()
-
-
-class _Row(NamedTuple):
-    id: str
-    text: str | None
-    source: str
-    where: str  # "<label> line 5", "<label>": the start of a detail message
-    url: str | None = None
-    meta: str | None = None
-    reason: str | None = None
-    detail: str | None = None
 
 
 def read_shard(
@@ -113,8 +121,15 @@ def read_shard(
         rows = _jsonl_rows(shard.paths[0], shard.labels[0], mapping, problems)
     elif shard.format == "txt":
         rows = _txt_rows(shard.paths, shard.labels, problems)
+    elif shard.format == "html":
+        rows = html_rows(shard.paths, shard.labels, problems.note)
+    elif shard.format == "warc":
+        rows = warc_rows(shard.paths[0], shard.labels[0], problems.note)
     else:
-        msg = f'shard {shard.index} has format "{shard.format}"; expected txt, jsonl or parquet'
+        msg = (
+            f'shard {shard.index} has format "{shard.format}"; '
+            "expected txt, html, warc, jsonl or parquet"
+        )
         raise ValueError(msg)
     yield from _batched(rows, schema, batch_size, problems)
 
@@ -220,13 +235,21 @@ def _record_row(
         record.pop(url_key, None)
     else:
         url = None  # not a URL: it stays in meta
+    content_type = record.get(CONTENT_TYPE)
+    if isinstance(content_type, str) or content_type is None:
+        record.pop(CONTENT_TYPE, None)
+        content_type = normalize_content_type(content_type)
+    else:
+        content_type = normalize_content_type(None)  # not a media type: it stays in meta
     text = record.pop(mapping.text_column, _MISSING)
     meta = json.dumps(record, ensure_ascii=surrogates, separators=(",", ":"))
     if not isinstance(text, str):
         column = mapping.text_column
         why = f'no "{column}" field' if text is _MISSING else f'"{column}" is {json_type(text)}'
         line = raw.decode("utf-8").removeprefix("\N{BYTE ORDER MARK}")
-        return _Row(doc_id, line, label, where, url, meta, MISSING_TEXT, f"{where}: {why}")
+        return _Row(
+            doc_id, line, label, where, url, meta, MISSING_TEXT, f"{where}: {why}", content_type
+        )
     if surrogates:
         replaced = [
             _LONE_SURROGATE.subn("\N{REPLACEMENT CHARACTER}", s or "") for s in (text, doc_id, url)
@@ -235,7 +258,7 @@ def _record_row(
             problems.note("surrogates", f"{where}: lone surrogate escapes replaced by U+FFFD")
             text, doc_id = replaced[0][0], replaced[1][0]
             url = replaced[2][0] if url is not None else None
-    return _Row(doc_id, text, label, where, url, meta)
+    return _Row(doc_id, text, label, where, url, meta, content_type=content_type)
 
 
 def _checked(row: _Row, problems: _Problems) -> _Row:
@@ -276,6 +299,7 @@ def _rows_to_batch(rows: list[_Row], schema: pa.Schema) -> pa.RecordBatch:
         DOMAIN: [domain_of(url) for url in urls],
         SOURCE: [row.source for row in rows],
         META: [row.meta for row in rows],
+        CONTENT_TYPE: [row.content_type for row in rows],
         REASON: [row.reason for row in rows],
         DETAIL: [row.detail for row in rows],
     }
@@ -305,7 +329,12 @@ def _parquet_batches(
             0,
             *accumulate(metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)),
         ]
-        mapped = {mapping.text_column, mapping.id_column or ID, mapping.url_column or URL}
+        mapped = {
+            mapping.text_column,
+            mapping.id_column or ID,
+            mapping.url_column or URL,
+            CONTENT_TYPE,
+        }
         wanted = [
             name
             for name in parquet.schema_arrow.names
@@ -395,6 +424,9 @@ def _parquet_batch(
         URL: urls,
         DOMAIN: domains,
         SOURCE: pa.array([label] * size, pa.string()),
+        CONTENT_TYPE: pa.array(
+            [normalize_content_type(v) for v in column(CONTENT_TYPE).to_pylist()], pa.string()
+        ),
         REASON: pa.array(reasons, pa.string()),
         DETAIL: pa.array(details, pa.string()),
     }

@@ -20,16 +20,29 @@ import xxhash
 from cleanse.errors import InputError
 from cleanse.io.discovery import SUFFIXES, Input, find_inputs
 from cleanse.io.records import peek_record, present_fields, text_hint
-from cleanse.schema import DETAIL, DOMAIN, ID, META, REASON, SOURCE, TEXT, URL, document_schema
+from cleanse.schema import (
+    CONTENT_TYPE,
+    DETAIL,
+    DOMAIN,
+    ID,
+    META,
+    REASON,
+    SOURCE,
+    TEXT,
+    URL,
+    document_schema,
+)
 
 logger = logging.getLogger(__name__)
 
-# One .txt shard holds at most this many files, so a folder of tiny files still spreads
-# over workers.
+# One .txt or .html shard holds at most this many files, so a folder of tiny files still
+# spreads over workers.
 MAX_TXT_FILES_PER_SHARD = 1000
+# Formats read one document per file, grouped into shards of many files.
+FILE_PER_DOCUMENT = ("txt", "html")
 FINGERPRINT_BYTES = 1 << 20
 # Columns cleanse writes itself: an input column of the same name cannot pass through.
-OWN_COLUMNS = frozenset({ID, TEXT, URL, DOMAIN, SOURCE, REASON, DETAIL})
+OWN_COLUMNS = frozenset({ID, TEXT, URL, DOMAIN, SOURCE, CONTENT_TYPE, REASON, DETAIL})
 STRING_TYPES = (pa.string(), pa.large_string())
 
 Fingerprint = dict[str, str | int]
@@ -44,35 +57,41 @@ class ColumnMapping:
             dolma, RedPajama and most Hugging Face datasets use.
         id_column: Field with a document id, cast to string. None (default) uses "id"
             when a record has it, else assigns ``<label>:<line>`` (JSONL),
-            ``<label>:<row>`` (Parquet) or ``<label>`` (.txt).
+            ``<label>:<row>`` (Parquet) or ``<label>`` (.txt, .html); WARC records keep
+            their ``WARC-Record-ID``.
         url_column: Field with the page URL, from which ``domain`` is derived. None
             (default) uses "url" when present.
         format: "auto" (default) picks by extension; another value reads files named
             directly or by a glob as that format whatever their extension.
+
+    A JSONL field or Parquet column ``content_type`` (a media type such as "text/html")
+    marks rows whose text is HTML for ``extract_html``; without it rows are text/plain.
     """
 
     text_column: str = "text"
     id_column: str | None = None
     url_column: str | None = None
-    format: Literal["auto", "txt", "jsonl", "parquet"] = "auto"
+    format: Literal["auto", "txt", "html", "warc", "jsonl", "parquet"] = "auto"
 
     def __post_init__(self) -> None:
         if not self.text_column:
             msg = "text_column must not be empty"
             raise ValueError(msg)
         if self.format not in ("auto", *SUFFIXES):
-            msg = f'format must be one of "auto", "txt", "jsonl", "parquet" (got "{self.format}")'
+            choices = ", ".join(f'"{name}"' for name in ("auto", *SUFFIXES))
+            msg = f'format must be one of {choices} (got "{self.format}")'
             raise ValueError(msg)
 
 
 @dataclass(frozen=True, slots=True)
 class Shard:
-    """One unit of work: a JSONL file, a Parquet file (or some of its row groups), or .txt files.
+    """One unit of work: a JSONL or WARC file, a Parquet file (or some of its row groups), or
+    several .txt or .html files.
 
     Attributes:
         index: Position in the plan (shards are sorted by label).
-        format: "txt", "jsonl" or "parquet".
-        paths: Absolute paths; several .txt files may form one shard.
+        format: "txt", "html", "warc", "jsonl" or "parquet".
+        paths: Absolute paths; several .txt (or .html) files may form one shard.
         labels: Display names of `paths`, used in ids and messages.
         row_groups: The Parquet row groups to read (consecutive); None reads them all.
     """
@@ -120,18 +139,22 @@ def plan_inputs(
     fingerprints = tuple(fingerprint(item) for item in inputs)
     passthrough = _Passthrough()
     pieces: list[tuple[str, tuple[str, ...], tuple[str, ...], tuple[int, ...] | None]] = []
-    group: list[Input] = []
-    group_bytes = 0
+    groups: dict[str, list[Input]] = {name: [] for name in FILE_PER_DOCUMENT}
+    group_bytes = dict.fromkeys(FILE_PER_DOCUMENT, 0)
     for item, print_ in zip(inputs, fingerprints, strict=True):
         size = int(print_["size"])
-        if item.format == "txt":
+        if item.format in groups:
+            group = groups[item.format]
             if group and (
-                group_bytes + size > target_shard_bytes or len(group) >= MAX_TXT_FILES_PER_SHARD
+                group_bytes[item.format] + size > target_shard_bytes
+                or len(group) >= MAX_TXT_FILES_PER_SHARD
             ):
-                pieces.append(_txt_piece(group))
-                group, group_bytes = [], 0
-            group.append(item)
-            group_bytes += size
+                pieces.append(_file_piece(item.format, group))
+                groups[item.format], group_bytes[item.format] = [], 0
+            groups[item.format].append(item)
+            group_bytes[item.format] += size
+        elif item.format == "warc":
+            pieces.append(("warc", (item.path,), (item.label,), None))
         elif item.format == "jsonl":
             _check_jsonl(item, mapping)
             passthrough.add((pa.field(META, pa.string()),), item.label)
@@ -140,18 +163,17 @@ def plan_inputs(
             row_groups = _check_parquet(item, mapping, passthrough)
             for subset in _split_row_groups(row_groups, size, target_shard_bytes):
                 pieces.append(("parquet", (item.path,), (item.label,), subset))
-    if group:
-        pieces.append(_txt_piece(group))
+    for format_, group in groups.items():
+        if group:
+            pieces.append(_file_piece(format_, group))
     pieces.sort(key=lambda piece: (piece[2][0], piece[3] or ()))
     shards = tuple(Shard(index, *piece) for index, piece in enumerate(pieces))
     counts = {name: sum(item.format == name for item in inputs) for name in SUFFIXES}
     logger.debug(
-        "planned %d shards from %d files (%d txt, %d jsonl, %d parquet)",
+        "planned %d shards from %d files (%s)",
         len(shards),
         len(inputs),
-        counts["txt"],
-        counts["jsonl"],
-        counts["parquet"],
+        ", ".join(f"{count} {name}" for name, count in counts.items()),
     )
     return InputPlan(shards, passthrough.fields(), fingerprints)
 
@@ -177,10 +199,10 @@ def fingerprint(item: Input) -> Fingerprint:
     }
 
 
-def _txt_piece(
-    group: list[Input],
+def _file_piece(
+    format_: str, group: list[Input]
 ) -> tuple[str, tuple[str, ...], tuple[str, ...], tuple[int, ...] | None]:
-    return ("txt", tuple(item.path for item in group), tuple(item.label for item in group), None)
+    return (format_, tuple(item.path for item in group), tuple(item.label for item in group), None)
 
 
 def _check_jsonl(item: Input, mapping: ColumnMapping) -> None:
@@ -240,7 +262,7 @@ def _check_parquet(
             raise InputError(f"{msg}\n  hint: {hint}")
     _check_castable(item, schema, mapping.id_column or ID, "id_column")
     _check_castable(item, schema, mapping.url_column or URL, "url_column")
-    mapped = {column, mapping.id_column or ID, mapping.url_column or URL}
+    mapped = {column, mapping.id_column or ID, mapping.url_column or URL, CONTENT_TYPE}
     own = [field.name for field in schema if field.name in OWN_COLUMNS - mapped]
     if own:
         logger.warning(

@@ -15,6 +15,7 @@ from cleanse.errors import ConfigError
 # name -> "module:Class"; imported lazily so `cleanse stages` stays quick and a stage's
 # heavy dependencies load only when it runs.
 STAGES: dict[str, str] = {
+    "extract_html": "cleanse.stages.extract_html:ExtractHtml",
     "fix_encoding": "cleanse.stages.encoding:FixEncoding",
     "strip_boilerplate": "cleanse.stages.boilerplate:StripBoilerplate",
     "site_boilerplate": "cleanse.stages.site_boilerplate:SiteBoilerplate",
@@ -23,6 +24,7 @@ STAGES: dict[str, str] = {
 }
 
 DEFAULT_PIPELINE: tuple[str, ...] = (
+    "extract_html",
     "fix_encoding",
     "strip_boilerplate",
     "site_boilerplate",

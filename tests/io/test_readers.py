@@ -13,14 +13,19 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import zstandard
-from conftest import REPO, shared_data
 
 from cleanse.errors import InputError
 from cleanse.io.readers import ColumnMapping, InputPlan, plan_inputs, read_shard
 from cleanse.schema import DOMAIN, ID, META, REASON, SOURCE, TEXT, URL
+from conftest import REPO, shared_data
 
 DOLMA = "dolma-CC-MAIN-20190717121559-20190717143559-00140.jsonl.gz"
 SEED = REPO.parent / "shared" / "seeds" / "aljazeera-nato-turkey.txt"
+
+FORMATS = (
+    ".txt, .html, .htm, .xhtml, .html.gz, .htm.gz, .warc, .warc.gz, .wet, .wet.gz,"
+    " .jsonl, .jsonl.gz, .jsonl.zst, .parquet"
+)
 
 
 def read_rows(
@@ -276,14 +281,13 @@ def test_gzip_jsonl_text_keeps_unicode(tmp_path: Path) -> None:
         (
             "crawl/notes.md",
             'input error: {tmp}/crawl/notes.md: unknown input format, extension ".md"'
-            " (.txt, .jsonl, .jsonl.gz, .jsonl.zst, .parquet)\n"
-            '  hint: set input.format = "txt" (or "jsonl", "parquet") in the config,'
-            " or --set input.format=txt",
+            f" ({FORMATS})\n"
+            '  hint: set input.format = "txt" (or "html", "warc", "jsonl", "parquet")'
+            " in the config, or --set input.format=txt",
         ),
         (
             "crawl",
-            "input error: {tmp}/crawl: no input files (.txt, .jsonl, .jsonl.gz, .jsonl.zst,"
-            " .parquet) in the folder or below\n"
+            f"input error: {{tmp}}/crawl: no input files ({FORMATS}) in the folder or below\n"
             '  hint: hidden and "_"-prefixed files are skipped; name a file directly and set'
             " input.format to read it whatever its extension",
         ),
@@ -348,6 +352,4 @@ def test_named_file_of_unknown_format_is_skipped_beside_inputs(
     with caplog.at_level(logging.WARNING):
         plan = plan_inputs([readme, path], ColumnMapping())
     assert [shard.labels for shard in plan.shards] == [("crawl/a.jsonl",)]
-    assert caplog.messages == [
-        f"skipping {readme}: unknown input format (.txt, .jsonl, .jsonl.gz, .jsonl.zst, .parquet)"
-    ]
+    assert caplog.messages == [f"skipping {readme}: unknown input format ({FORMATS})"]

@@ -1,0 +1,360 @@
+"""Turn HTML rows into their main text with trafilatura, under a per-page time limit.
+
+Rows whose ``content_type`` is ``text/html`` (set by the HTML and WARC readers, or by a
+``content_type`` field in JSONL/Parquet input) get their ``text`` replaced by
+trafilatura's main text, one paragraph per line, and ``content_type`` set to
+``text/plain``; their ``title``, ``date`` (ISO ``YYYY-MM-DD``) and ``language`` (ISO
+639 code from the page's ``lang`` attribute or ``Content-Language`` meta tag) become
+columns. Other rows pass untouched (the three columns null), so the stage is a cheap
+no-op on text input and may always run first.
+
+Reasons: ``extract_html.too_large`` (the page is longer than `max_chars`),
+``extract_html.timeout`` (extraction ran past `time_limit`), ``extract_html.error``
+(trafilatura raised; the detail names the exception) and ``extract_html.empty``
+(trafilatura found no main text). A rejected row keeps its HTML in ``rejects/``.
+
+trafilatura is called with ``deduplicate=False`` always: its deduplication keeps a
+per-process cache across pages, so the same page loses text on a second extraction
+(adbar/trafilatura#778); repeated text across pages is ``site_boilerplate``'s and
+``exact_dedup``'s job, done deterministically over the whole corpus. The stage adds no
+logging handler and changes no trafilatura setting.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
+from typing import ClassVar, Literal
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from trafilatura import bare_extraction
+
+from cleanse.schema import CONTENT_TYPE, TEXT, URL
+from cleanse.stages.base import live_mask, mark_removed, set_column
+
+logger = logging.getLogger(__name__)
+
+EMPTY = "extract_html.empty"
+TIMEOUT = "extract_html.timeout"
+ERROR = "extract_html.error"
+TOO_LARGE = "extract_html.too_large"
+
+TITLE = "title"
+DATE = "date"
+LANGUAGE = "language"
+
+HTML = "text/html"
+PLAIN = "text/plain"
+
+Mode = Literal["balanced", "precision", "recall"]
+
+_HTML_LANG = re.compile(r"""<html\b[^>]*?\blang\s*=\s*["']?\s*([A-Za-z]{2,3})(?![A-Za-z])""", re.I)
+_META_LANG = re.compile(
+    r"""<meta\b[^>]*?http-equiv\s*=\s*["']?content-language["']?[^>]*?"""
+    r"""\bcontent\s*=\s*["']?\s*([A-Za-z]{2,3})(?![A-Za-z])""",
+    re.I,
+)
+#: trafilatura looks for "html" in this many first characters of a page.
+_DOCUMENT_PRESCAN = 50
+#: Characters of a page searched for its language declaration.
+_LANG_PRESCAN = 8192
+
+
+class ExtractionTimeout(BaseException):
+    """Raised inside trafilatura by the time limit's signal handler.
+
+    A BaseException, so trafilatura's own ``except Exception`` blocks cannot swallow it.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class Extracted:
+    """The main text of a page and what trafilatura found about it."""
+
+    text: str
+    title: str | None = None
+    date: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """Why a page has no main text: a reason constant and a detail."""
+
+    reason: str
+    detail: str
+
+
+def page_language(html: str) -> str | None:
+    """Return the page's declared language (lowercase primary subtag), or None.
+
+    >>> page_language('<!DOCTYPE html><html class="x" lang="de-AT"><head>')
+    'de'
+    >>> page_language('<html><head><meta http-equiv="Content-Language" content="fr">')
+    'fr'
+    >>> page_language("<html><body>no declaration</body></html>") is None
+    True
+    """
+    head = html[:_LANG_PRESCAN]
+    found = _HTML_LANG.search(head) or _META_LANG.search(head)
+    return found.group(1).lower() if found else None
+
+
+def as_document(html: str) -> str:
+    """Wrap an HTML fragment in ``<html><body>`` so trafilatura parses it.
+
+    trafilatura refuses a page whose first 50 characters do not say "html" when it
+    parses into fewer than two elements ("wrong data type or not valid HTML"): an
+    article body stored as a fragment, or the 21 CleanEval pages wrapped in the corpus'
+    own ``<text>`` element, would come out empty.
+
+    >>> as_document("<div><p>Body only</p></div>")
+    '<html><body><div><p>Body only</p></div></body></html>'
+    >>> as_document("<!DOCTYPE html><p>x</p>")
+    '<!DOCTYPE html><p>x</p>'
+    """
+    if "html" in html[:_DOCUMENT_PRESCAN].lower():
+        return html
+    return f"<html><body>{html}</body></html>"
+
+
+def extract_page(
+    html: str,
+    *,
+    url: str | None = None,
+    mode: Mode = "balanced",
+    comments: bool = False,
+    tables: bool = True,
+    fallback: bool = True,
+) -> Extracted | None:
+    """Return the main text of `html` (one paragraph per line) and metadata, or None.
+
+    None means trafilatura found no main text. Exceptions from trafilatura propagate.
+
+    >>> page = ("<html lang='en'><head><title>A day</title></head><body><nav>Home</nav>"
+    ...         "<article><p>" + "It was a long day, and then it rained. " * 8 + "</p>"
+    ...         "<p>Nobody minded the rain.</p></article></body></html>")
+    >>> result = extract_page(page)
+    >>> result.text.splitlines()[1], result.title, result.language
+    ('Nobody minded the rain.', 'A day', 'en')
+    """
+    document = bare_extraction(
+        as_document(html),
+        url=url,
+        fast=not fallback,
+        favor_precision=mode == "precision",
+        favor_recall=mode == "recall",
+        include_comments=comments,
+        include_tables=tables,
+        deduplicate=False,
+        with_metadata=True,
+    )
+    if document is None or isinstance(document, dict):
+        return None
+    text = (document.text or "").strip()
+    if comments and document.comments:
+        # bare_extraction keeps comments apart; extract() appends them after the text
+        text = f"{text}\n{document.comments.strip()}".strip()
+    if not text:
+        return None
+    return Extracted(
+        text=text,
+        title=document.title or None,
+        date=document.date or None,
+        language=page_language(html),
+    )
+
+
+@cache
+def _warn_no_time_limit(thread: str) -> None:
+    logger.warning(
+        "extract_html runs in thread %s, not the main thread: no per-page time limit "
+        "(signals reach only the main thread); run it in worker processes to keep one",
+        thread,
+    )
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[bool]:
+    """Raise `ExtractionTimeout` in the block after `seconds` (SIGALRM, main thread only).
+
+    Yields whether the limit is armed: outside the main thread, or where the platform
+    has no ``setitimer``, the block runs without one. A timer armed by the caller
+    before is restored, less the time spent here. The signal interrupts Python code
+    only: a single long call into C (lxml parsing a huge page) ends before it fires,
+    which is why pages are also capped by size.
+    """
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "setitimer"
+    ):
+        _warn_no_time_limit(threading.current_thread().name)
+        yield False
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise ExtractionTimeout
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    started = time.monotonic()
+    outer, _ = signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield True
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if outer > 0:
+            left = outer - (time.monotonic() - started)
+            signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExtractHtml:
+    """Replace the HTML of text/html rows by trafilatura's main text; mark pages without one.
+
+    Adds ``title``, ``date`` and ``language`` (strings, null for rows that were not
+    HTML) and sets ``content_type`` to ``text/plain`` on every row it extracted.
+
+    Args:
+        mode: trafilatura's trade-off. "precision" (default) is
+            ``favor_precision=True``: measured in ``benchmarks/html.md``, extraction in
+            precision mode followed by fix_encoding and site_boilerplate is best on the
+            article sets (aeb 0.966 vs 0.954 for "recall", l3s-gn1 0.912 vs 0.901,
+            trafilatura-eval 0.901 vs 0.896); "recall" (``favor_recall=True``) keeps more
+            of pages whose main text is not one article (cleaneval 0.875 vs 0.865,
+            readability 0.952 vs 0.942); over the seven sets the two average the same
+            (0.905). "balanced" is trafilatura's default.
+        comments: Keep the page's user comments. False (default): comments are not the
+            document, and none of the gold sets counts them; trafilatura's own default
+            (True) adds them after the article.
+        tables: Keep text in ``<table>`` elements. True (default): trafilatura's
+            default; tables on article pages hold data the article refers to, and
+            layout tables of old pages hold the article itself (CleanEval).
+        fallback: When trafilatura's own extraction looks poor, compare with its
+            readability and jusText fallbacks. True (default, trafilatura's default);
+            False is about twice as fast and loses a little recall.
+        time_limit: Seconds one page may take before it is marked
+            ``extract_html.timeout``. 10 (default): real pages take 5-50 ms (the
+            slowest of the 2,000 development pages under 1 s), so only a hostile or
+            broken page reaches it. Needs the main thread (worker processes have it).
+        max_chars: Pages longer than this (characters of HTML) are marked
+            ``extract_html.too_large`` without parsing. 10,000,000 (default): 20x the
+            largest development page, and small enough that lxml parses it in about a
+            second.
+    """
+
+    name: ClassVar[str] = "extract_html"
+    reasons: ClassVar[tuple[str, ...]] = (TOO_LARGE, TIMEOUT, ERROR, EMPTY)
+    columns: ClassVar[tuple[pa.Field, ...]] = (
+        pa.field(TITLE, pa.string()),
+        pa.field(DATE, pa.string()),
+        pa.field(LANGUAGE, pa.string()),
+    )
+    counters: ClassVar[tuple[str, ...]] = ()
+
+    mode: Mode = "precision"
+    comments: bool = False
+    tables: bool = True
+    fallback: bool = True
+    time_limit: float = 10.0
+    max_chars: int = 10_000_000
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("balanced", "precision", "recall"):
+            msg = f'mode must be "balanced", "precision" or "recall" (got {self.mode!r})'
+            raise ValueError(msg)
+        if not self.time_limit > 0:
+            msg = f"time_limit must be > 0 seconds (got {self.time_limit})"
+            raise ValueError(msg)
+        if self.max_chars < 1:
+            msg = f"max_chars must be >= 1 (got {self.max_chars})"
+            raise ValueError(msg)
+
+    def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        size = batch.num_rows
+        todo = pc.and_(live_mask(batch), self._is_html(batch)).to_pylist()
+        texts = batch.column(TEXT).to_pylist()
+        urls = batch.column(URL).to_pylist()
+        content_types = batch.column(CONTENT_TYPE).to_pylist()
+        titles: list[str | None] = [None] * size
+        dates: list[str | None] = [None] * size
+        languages: list[str | None] = [None] * size
+        reasons: dict[str, list[bool]] = {reason: [False] * size for reason in self.reasons}
+        details: list[str | None] = [None] * size
+        for i in range(size):
+            html = texts[i]
+            if not todo[i] or html is None:
+                continue
+            extracted = self._extract(html, urls[i])
+            if isinstance(extracted, Rejected):
+                reasons[extracted.reason][i] = True
+                details[i] = extracted.detail
+                continue
+            texts[i] = extracted.text
+            content_types[i] = PLAIN
+            titles[i], dates[i], languages[i] = extracted.title, extracted.date, extracted.language
+        batch = set_column(batch, TEXT, pa.array(texts, pa.string()))
+        batch = set_column(batch, CONTENT_TYPE, pa.array(content_types, pa.string()))
+        batch = set_column(batch, TITLE, pa.array(titles, pa.string()))
+        batch = set_column(batch, DATE, pa.array(dates, pa.string()))
+        batch = set_column(batch, LANGUAGE, pa.array(languages, pa.string()))
+        detail_array = pa.array(details, pa.string())
+        for reason, mask in reasons.items():
+            if any(mask):
+                batch = mark_removed(batch, pa.array(mask, pa.bool_()), reason, detail_array)
+        return batch
+
+    @staticmethod
+    def _is_html(batch: pa.RecordBatch) -> pa.BooleanArray:
+        index = batch.schema.get_field_index(CONTENT_TYPE)
+        if index < 0:
+            return pa.array([False] * batch.num_rows, pa.bool_())
+        return pc.fill_null(pc.equal(batch.column(index), HTML), False)
+
+    def _extract(self, html: str, url: str | None) -> Extracted | Rejected:
+        """Return the main text of one page, or why there is none."""
+        if len(html) > self.max_chars:
+            detail = f"{len(html)} characters of HTML, more than {self.max_chars}"
+            return Rejected(TOO_LARGE, detail)
+        try:
+            with time_limit(self.time_limit):
+                extracted = extract_page(
+                    html,
+                    url=url,
+                    mode=self.mode,
+                    comments=self.comments,
+                    tables=self.tables,
+                    fallback=self.fallback,
+                )
+        except ExtractionTimeout:
+            return Rejected(TIMEOUT, f"extraction took longer than {self.time_limit} s")
+        except Exception as err:  # trafilatura and lxml raise many types on bad pages
+            text = " ".join(str(err).split())[:200]
+            return Rejected(ERROR, f"trafilatura raised {type(err).__name__}: {text}")
+        if extracted is None:
+            return Rejected(EMPTY, f"trafilatura found no main text in {len(html)} characters")
+        return extracted
+
+
+__all__ = [
+    "DATE",
+    "EMPTY",
+    "ERROR",
+    "LANGUAGE",
+    "TIMEOUT",
+    "TITLE",
+    "TOO_LARGE",
+    "ExtractHtml",
+    "Extracted",
+    "ExtractionTimeout",
+    "extract_page",
+    "page_language",
+    "time_limit",
+]
