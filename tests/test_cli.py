@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 from click.testing import CliRunner
-from conftest import REPO
 
 from cleanse.cli import main
+from conftest import REPO
 
 SEEDS = REPO / "seeds"
 

@@ -129,7 +129,8 @@ def add_removed_lines(
             merged.append(spans)
             continue
         entries = [
-            {"stage": stage, "reason": reason, "index": at, "line": line} for at, reason, line in new
+            {"stage": stage, "reason": reason, "index": at, "line": line}
+            for at, reason, line in new
         ]
         merged.append([*(spans or []), *entries])
     return set_column(batch, REMOVED_LINES, pa.array(merged, type=REMOVED_LINES_FIELD.type))

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from conftest import make_batch
 
 from cleanse.schema import REASON, conform, document_schema
 from cleanse.stages.exact_dedup import DUP_COLUMNS, DUPLICATE, ExactDedup, normalize_for_match
+from conftest import make_batch
 
 SCHEMA = document_schema(audit=DUP_COLUMNS)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyarrow as pa
-from conftest import make_batch
 
 from cleanse.io.writers import write_table
 from cleanse.schema import REASON, REMOVED_LINES, TEXT, conform, document_schema
@@ -16,6 +15,7 @@ from cleanse.stages.site_boilerplate import (
     SiteBoilerplate,
     normalize_line,
 )
+from conftest import make_batch
 
 ARTICLES = [
     "The council approved the new budget after a long debate on Tuesday evening.",
