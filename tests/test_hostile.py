@@ -28,6 +28,13 @@ PROSE = (
     "The council approved the new budget after a long debate on Tuesday evening, "
     "and the mayor said the money would go to schools, roads and the city's libraries."
 )
+OTHER = [
+    "Rain is expected across the north of the country for most of the weekend, forecasters said.",
+    "The museum reopened its doors to visitors after two years of careful restoration work.",
+    "Local farmers say this year's harvest was the best they have seen in more than a decade.",
+    "A new bridge over the river will cut travel times for thousands of commuters every day.",
+    "The school board voted to extend the library's opening hours from the start of next term.",
+]
 
 
 @contextmanager
@@ -57,15 +64,15 @@ def bad_corpus(root: Path) -> Path:
     (corpus / "good.txt").write_text(PROSE)
     (corpus / "empty.txt").write_bytes(b"")
     (corpus / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200))
-    (corpus / "latin1.txt").write_bytes(("Caf\xe9 society: " + PROSE).encode("latin-1"))
-    (corpus / "nul.txt").write_bytes(PROSE.encode() + b"\x00\x00 and more.")
+    (corpus / "latin1.txt").write_bytes(("Caf\xe9 society: " + OTHER[0]).encode("latin-1"))
+    (corpus / "nul.txt").write_bytes(OTHER[1].encode() + b"\x00\x00 and more.")
     lines = [
-        json.dumps({"id": "a", "text": PROSE + " One."}).encode(),
+        json.dumps({"id": "a", "text": OTHER[2]}).encode(),
         b'{"id": "b", "text": "broken',
         b'{"id": "c", "text": "caf\xe9 not utf-8"}',
         json.dumps({"id": "d", "text": ""}).encode(),
         json.dumps({"id": "e", "body": "no text field"}).encode(),
-        json.dumps({"id": "f", "text": PROSE + " Two."}).encode(),
+        json.dumps({"id": "f", "text": OTHER[3]}).encode(),
     ]
     (corpus / "mixed.jsonl").write_bytes(b"\n".join(lines) + b"\n")
     whole = gzip.compress(b"\n".join(lines[:1] + lines[-1:]) * 50)
