@@ -1,16 +1,21 @@
 """The barrier of ``near_dedup``: signatures in, clusters and survivors out.
 
-Three passes over data on disk, with memory bounded by ``memory_mb`` plus a few
-bytes per document (ids, ranks, lengths):
+Three passes over data on disk, with memory bounded by ``memory_mb`` plus about 40
+bytes per document (ids as one Arrow string array, int32 ranks, lengths, set
+offsets):
 
-1. read every key batch once: ids and keep values stay in memory, signatures are
-   appended to ``workdir/signatures.u32`` and shingle sets to ``workdir/sets.u32``
-   (`SetStore`);
-2. rank documents by id, compute band keys chunk by chunk and spill them
-   (`BandSpill`);
+1. `Intake` reads every key batch once, as it arrives, and keeps none: ids and keep
+   values stay in memory, signatures are appended to ``workdir/signatures.u32`` and
+   shingle sets to ``workdir/sets.u32`` (`SetStore`);
+2. rank documents by id, compute band keys chunk by chunk and spill them to
+   partition files (`BandSpill`);
 3. per sorted partition, star edges verified by the exact Jaccard of the shingle
-   sets; then union-find, keep policy and the exact similarity of each document to
-   its kept one. The stored signatures are streamed from the files when written.
+   sets (read back with positioned reads); then a vectorised union-find, the keep
+   policy and the exact similarity of each document to its kept one. The stored
+   signatures are streamed from the files when written, 8192 rows at a time.
+
+Peak memory does not grow with the corpus beyond those per-document arrays (see
+``benchmarks/dedup.md``); what the caller's key reader holds is its own.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from cleanse.dedup.index import (
     choose_kept,
     components,
     similarity_function,
-    unique_edges,
+    unpack_edges,
     verified_edges,
 )
 from cleanse.schema import DUPLICATE_SCHEMA, ID
@@ -43,8 +48,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: Signature rows read per step of the band pass.
-BAND_CHUNK = 65536
+#: Signature rows read per step of the band pass (x num_perm x 4 bytes).
+BAND_CHUNK = 16384
+#: Rows per batch of the stored signatures (each carries its shingle set, ~2 KB).
+OUTPUT_CHUNK = 8192
 
 
 def _preference(values: pa.Array | None, lengths: np.ndarray, keep: str) -> np.ndarray:
@@ -87,14 +94,14 @@ class SpilledSignatures:
 
     def to_batches(self, max_chunksize: int | None = None) -> Iterator[pa.RecordBatch]:
         """Yield the rows as record batches of at most `max_chunksize` rows."""
-        return self._iter_batches(max_chunksize or BAND_CHUNK)
+        return self._iter_batches(min(max_chunksize or OUTPUT_CHUNK, OUTPUT_CHUNK))
 
     def _iter_batches(self, size: int) -> Iterator[pa.RecordBatch]:
         with self._sig_path.open("rb") as sig_file:
             for lo in range(0, self.num_rows, size):
                 rows = np.arange(lo, min(lo + size, self.num_rows))
                 flat = np.fromfile(sig_file, dtype=np.uint32, count=len(rows) * self._num_perm)
-                sizes = np.diff(self._sets.offsets)[rows]
+                sizes = self._sets.sizes(rows)
                 set_offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int32)
                 values = pa.array(self._sets.values(rows), pa.uint32())
                 shingle_set = pa.ListArray.from_arrays(
@@ -129,92 +136,118 @@ def signature_schema(num_perm: int) -> pa.Schema:
     )
 
 
-def _set_column(source: pa.RecordBatch | pa.Table) -> tuple[np.ndarray, np.ndarray] | None:
-    """Return ``(offsets, values)`` of a source's shingle sets, or None if it has none."""
-    from cleanse.dedup.stages import SHINGLE_SET
+class Intake:
+    """Read each key batch once: compact per-document arrays in memory, the rest to disk.
 
-    if SHINGLE_SET not in source.schema.names:
-        return None
-    column = source.column(SHINGLE_SET)
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks()
-    if column.null_count:
-        return None
-    offsets = np.asarray(column.offsets, dtype=np.int64)
-    values = np.asarray(column.values, dtype=np.uint32)
-    return offsets, values
+    Kept in memory, a few bytes per document: ids (one Arrow string array), text
+    lengths, previous flags, keep values (only for ``keep="newest"``/``"score"``).
+    Signatures are appended to ``signatures.u32`` and shingle sets to `SetStore`.
+    Documents without shingles are dropped here (they have no signature).
+    """
+
+    def __init__(self, workdir: Path, *, num_perm: int, keep_column: bool) -> None:
+        self.sig_path = workdir / "signatures.u32"
+        self._sig_file = self.sig_path.open("wb")
+        self.sets = SetStore(workdir / "sets.u32")
+        self.num_perm = num_perm
+        self._keep_column = keep_column
+        self._ids: list[pa.Array] = []
+        self._lengths: list[np.ndarray] = []
+        self._previous: list[np.ndarray] = []
+        self._values: list[pa.Array] = []
+        self.docs_in = self.skipped = 0
+
+    def add(self, source: pa.RecordBatch, *, is_previous: bool) -> None:
+        """Take one batch of keys (or of stored signatures when `is_previous`)."""
+        from cleanse.dedup.stages import KEEP_VALUE, LENGTH, MINHASH, SHINGLE_SET, SHINGLES
+
+        rows = source.num_rows
+        keep = None
+        if not is_previous:
+            self.docs_in += rows
+            has = np.asarray(source.column(SHINGLES), dtype=np.int64) > 0
+            if not has.all():
+                keep = has
+                self.skipped += rows - int(has.sum())
+        if keep is not None and not keep.any():
+            return
+        mask = pa.array(keep) if keep is not None else None
+
+        def column(name: str) -> pa.Array:
+            array = source.column(name)
+            return array.filter(mask) if mask is not None else array
+
+        minhash = source.column(MINHASH)
+        flat = np.asarray(minhash.values, dtype=np.uint32)
+        flat = flat[minhash.offset * self.num_perm : (minhash.offset + rows) * self.num_perm]
+        flat = flat.reshape(rows, self.num_perm)
+        (flat[keep] if keep is not None else flat).tofile(self._sig_file)
+        sets = source.column(SHINGLE_SET) if SHINGLE_SET in source.schema.names else None
+        if sets is None or sets.null_count:
+            kept = int(keep.sum()) if keep is not None else rows
+            self.sets.add(None, None, kept)
+        else:
+            offsets = np.asarray(sets.offsets, dtype=np.int64)
+            self.sets.add(offsets, np.asarray(sets.values, dtype=np.uint32), rows, keep)
+        # Copies, so that no buffer of the batch outlives it.
+        self._ids.append(pa.concat_arrays([column(ID).cast(pa.string())]))
+        kept = len(self._ids[-1])
+        if LENGTH in source.schema.names:
+            self._lengths.append(np.array(column(LENGTH), dtype=np.int64))
+        else:
+            self._lengths.append(np.zeros(kept, dtype=np.int64))
+        self._previous.append(np.full(kept, is_previous))
+        if KEEP_VALUE in source.schema.names:
+            self._values.append(pa.concat_arrays([column(KEEP_VALUE)]))
+        elif self._keep_column:
+            self._values.append(pa.nulls(kept))
+
+    def close(self) -> tuple[pa.StringArray, np.ndarray, np.ndarray, pa.Array | None]:
+        """Return ``(ids, lengths, is_previous, keep_values)`` of every document taken."""
+        self._sig_file.close()
+        self.sets.close()
+        ids = pa.concat_arrays(self._ids) if self._ids else pa.array([], pa.string())
+        lengths = np.concatenate(self._lengths) if self._lengths else np.zeros(0, np.int64)
+        previous = np.concatenate(self._previous) if self._previous else np.zeros(0, bool)
+        values = None
+        if self._values:
+            target = self._values[-1].type
+            values = pa.concat_arrays(
+                [
+                    pa.nulls(len(v), target) if pa.types.is_null(v.type) else v.cast(target)
+                    for v in self._values
+                ]
+            )
+        self._ids = self._lengths = self._previous = self._values = []
+        return ids, lengths, previous, values
 
 
 def cluster(stage: NearDedup, keys: Iterable[pa.RecordBatch], *, workdir: Path) -> NearDedupResult:
     """Cluster every collected signature of the corpus (see the module docstring)."""
     from cleanse.dedup.stages import (
-        KEEP_VALUE,
-        LENGTH,
-        MINHASH,
-        SHINGLES,
         MarkNearDuplicates,
         NearDedupResult,
         _params_tag,
         lsh_for,
-        previous_signatures,
+        previous_batches,
     )
 
     started = time.perf_counter()
     workdir.mkdir(parents=True, exist_ok=True)
     lsh = lsh_for(stage)
-    sig_path = workdir / "signatures.u32"
-    sets = SetStore(workdir / "sets.u32")
-    ids, lengths, values, previous = [], [], [], []
-    docs_in = skipped = 0
-    with sig_path.open("wb") as sig_file:
-        sources: list[tuple[pa.RecordBatch | pa.Table, bool]] = []
-        before = previous_signatures(stage)
-        if before is not None:
-            sources.append((before, True))
-        for source, is_previous in [*sources, *((batch, False) for batch in keys)]:
-            if not is_previous:
-                docs_in += source.num_rows
-                has = pc.greater(source.column(SHINGLES), 0)
-                skipped += source.num_rows - pc.sum(has.cast(pa.int64())).as_py()
-                source = source.filter(has)
-            if not source.num_rows:
-                continue
-            minhash = source.column(MINHASH)
-            if isinstance(minhash, pa.ChunkedArray):
-                minhash = minhash.combine_chunks()
-            flat = np.asarray(minhash.flatten(), dtype=np.uint32)
-            flat.tofile(sig_file)
-            found = _set_column(source)
-            sets.add(*(found or (None, None)), rows=source.num_rows)
-            ids.append(source.column(ID).cast(pa.string()))
-            if LENGTH in source.schema.names:
-                lengths.append(np.asarray(source.column(LENGTH), dtype=np.int64))
-            else:
-                lengths.append(np.zeros(source.num_rows, dtype=np.int64))
-            previous.append(np.full(source.num_rows, is_previous))
-            if KEEP_VALUE in source.schema.names:
-                values.append(source.column(KEEP_VALUE))
-            elif stage.keep in ("newest", "score"):
-                values.append(pa.nulls(source.num_rows))
-    sets.close()
-    id_array = (
-        pa.chunked_array(ids, type=pa.string()).combine_chunks()
-        if ids
-        else pa.array([], pa.string())
-    )
+    intake = Intake(workdir, num_perm=stage.num_perm, keep_column=stage.keep in ("newest", "score"))
+    for batch in previous_batches(stage):
+        intake.add(batch, is_previous=True)
+    for batch in keys:  # consumed once, never held
+        intake.add(batch, is_previous=False)
+        del batch
+    id_array, length, is_previous, keep_values = intake.close()
+    # The key batches are gone; hand the Arrow pool's freed pages back to the system
+    # before the numpy phases (mimalloc keeps them otherwise: ~0.7 GB after
+    # 65536-row key batches).
+    pa.default_memory_pool().release_unused()
+    sets, sig_path = intake.sets, intake.sig_path
     total = len(id_array)
-    length = np.concatenate(lengths) if lengths else np.zeros(0, np.int64)
-    is_previous = np.concatenate(previous) if previous else np.zeros(0, bool)
-    keep_values = None
-    if values:
-        keep_values = pa.chunked_array(
-            [
-                v.cast(values[-1].type)
-                if not pa.types.is_null(v.type)
-                else pa.nulls(len(v), values[-1].type)
-                for v in values
-            ]
-        ).combine_chunks()
     signatures = (
         np.memmap(sig_path, dtype=np.uint32, mode="r", shape=(total, stage.num_perm))
         if total
@@ -222,9 +255,9 @@ def cluster(stage: NearDedup, keys: Iterable[pa.RecordBatch], *, workdir: Path) 
     )
     similarity = similarity_function(sets, signatures)
     # Rank = position in id order: ties (repeated ids) keep arrival order.
-    row_of_rank = np.asarray(pc.sort_indices(id_array), dtype=np.int64)
-    rank_of_row = np.empty(total, dtype=np.int64)
-    rank_of_row[row_of_rank] = np.arange(total)
+    row_of_rank = np.asarray(pc.sort_indices(id_array), dtype=np.int64).astype(np.int32)
+    rank_of_row = np.empty(total, dtype=np.int32)
+    rank_of_row[row_of_rank] = np.arange(total, dtype=np.int32)
 
     spill = BandSpill(
         workdir / "bands", expected_records=total * lsh.num_bands, memory_mb=stage.memory_mb
@@ -236,19 +269,20 @@ def cluster(stage: NearDedup, keys: Iterable[pa.RecordBatch], *, workdir: Path) 
             chunk = np.fromfile(sig_file, dtype=np.uint32, count=count)
             chunk = chunk.reshape(-1, stage.num_perm)
             spill.add(band_keys(chunk, lsh), rank_of_row[lo : lo + BAND_CHUNK])
+    del rank_of_row
     stats = EdgeStats()
-    centres, members = [], []
-    for records in spill.sorted_partitions():
-        c, m = verified_edges(records, similarity, row_of_rank, stage.threshold, stats)
-        centres.append(c)
-        members.append(m)
-    left, right = unique_edges(
-        np.concatenate(centres) if centres else np.zeros(0, np.int64),
-        np.concatenate(members) if members else np.zeros(0, np.int64),
+    packed = [
+        verified_edges(records, similarity, row_of_rank, stage.threshold, stats)
+        for records in spill.sorted_partitions()
+    ]
+    left, right = unpack_edges(
+        np.unique(np.concatenate(packed)) if packed else np.zeros(0, np.uint64)
     )
+    del packed
     stats.verified_edges = len(left)
     nodes, roots = components(left, right)
-    rows = row_of_rank[nodes]
+    del left, right
+    rows = row_of_rank[nodes].astype(np.int64)
     preference = _preference(
         keep_values.take(pa.array(rows)) if keep_values is not None else None,
         length[rows],
@@ -257,41 +291,44 @@ def cluster(stage: NearDedup, keys: Iterable[pa.RecordBatch], *, workdir: Path) 
     # Documents of an earlier corpus are already published: they always survive.
     preference = preference + np.where(is_previous[rows], 2.0 * (total + 1) + 1e12, 0.0)
     kept = choose_kept(nodes, roots, preference)
-    to_kept = similarity(rows, row_of_rank[kept])
+    kept_rows = row_of_rank[kept].astype(np.int64)
+    to_kept = similarity(rows, kept_rows)
     to_kept[nodes == kept] = 1.0
-    sizes = np.bincount(np.searchsorted(np.unique(roots), roots))
-    size_of = sizes[np.searchsorted(np.unique(roots), roots)]
+    root_values, root_index = np.unique(roots, return_inverse=True)
+    sizes = np.bincount(root_index.reshape(-1))
+    size_of = sizes[root_index.reshape(-1)]
 
     current = ~is_previous[rows]
     node_ids = id_array.take(pa.array(rows[current]))
-    kept_ids = id_array.take(pa.array(row_of_rank[kept[current]]))
-    order = np.lexsort((nodes[current], kept[current]))
+    kept_ids = id_array.take(pa.array(kept_rows[current]))
+    order = pa.array(np.lexsort((nodes[current], kept[current])))
     duplicates = pa.Table.from_arrays(
         [
-            kept_ids.take(pa.array(order)),
-            node_ids.take(pa.array(order)),
-            kept_ids.take(pa.array(order)),
-            pa.array(to_kept[current][order], pa.float32()),
-            pa.array(np.full(len(order), "near", dtype=object), pa.string()),
+            kept_ids.take(order),
+            node_ids.take(order),
+            kept_ids.take(order),
+            pa.array(to_kept[current][order.to_numpy()], pa.float32()),
+            pa.repeat(pa.scalar("near", pa.string()), len(order)),
         ],
         schema=DUPLICATE_SCHEMA,
     )
     removed = (nodes != kept) & current
-    by_id = np.asarray(pc.sort_indices(node_ids), dtype=np.int64)
+    by_id = pc.sort_indices(node_ids)
+    by_id_np = np.asarray(by_id, dtype=np.int64)
     marker = MarkNearDuplicates(
-        ids=node_ids.take(pa.array(by_id)),
-        cluster=kept_ids.take(pa.array(by_id)),
-        count=pa.array((size_of[current] - 1)[by_id].astype(np.int32), pa.int32()),
-        removed=pa.array(removed[current][by_id], pa.bool_()),
+        ids=node_ids.take(by_id),
+        cluster=kept_ids.take(by_id),
+        count=pa.array((size_of[current] - 1)[by_id_np].astype(np.int32), pa.int32()),
+        removed=pa.array(removed[current][by_id_np], pa.bool_()),
     )
     stored = SpilledSignatures(
         id_array, sig_path, sets, stage.num_perm, {"cleanse.minhash": _params_tag(stage.minhash)}
     )
     del signatures
-    facts = _facts(stage, lsh, stats, sizes, roots, nodes, id_array, row_of_rank)
+    facts = _facts(stage, lsh, stats, sizes, root_values, nodes, id_array, row_of_rank)
     facts.update(
-        docs=docs_in,
-        docs_without_signature=int(skipped),
+        docs=intake.docs_in,
+        docs_without_signature=int(intake.skipped),
         previous_docs=int(is_previous.sum()),
         spill_partitions=len(spill.paths),
         band_records=spill.records,
@@ -301,7 +338,7 @@ def cluster(stage: NearDedup, keys: Iterable[pa.RecordBatch], *, workdir: Path) 
     )
     logger.info(
         "near_dedup: %d docs, %d candidate pairs, %d verified, %d clusters, %d removed",
-        docs_in,
+        intake.docs_in,
         stats.candidate_edges,
         stats.verified_edges,
         facts["clusters"],
@@ -315,12 +352,11 @@ def _facts(
     lsh: Any,
     stats: EdgeStats,
     sizes: np.ndarray,
-    roots: np.ndarray,
+    root_ids: np.ndarray,
     nodes: np.ndarray,
     id_array: pa.StringArray,
     row_of_rank: np.ndarray,
 ) -> dict[str, Any]:
-    root_ids = np.unique(roots)
     largest = np.argsort(-sizes, kind="stable")[:10]
     giant = [
         {"kept_id": id_array[int(row_of_rank[root_ids[i]])].as_py(), "size": int(sizes[i])}

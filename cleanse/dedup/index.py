@@ -81,15 +81,6 @@ def jaccard(signatures: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.n
     return out
 
 
-def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Return the concatenation of ``arange(s, s + n)`` for every start and length."""
-    total = int(lengths.sum())
-    if not total:
-        return np.zeros(0, dtype=np.int64)
-    before = np.cumsum(lengths) - lengths
-    return np.repeat(starts - before, lengths) + np.arange(total, dtype=np.int64)
-
-
 class SetStore:
     """Every document's sorted distinct shingle hashes, in one file of uint32 by row.
 
@@ -105,14 +96,31 @@ class SetStore:
         self.offsets = np.zeros(1, dtype=np.int64)
         self.has_set = np.zeros(0, dtype=bool)
 
-    def add(self, offsets: np.ndarray | None, values: np.ndarray | None, rows: int) -> None:
-        """Append `rows` sets given as list offsets and flat values (or no sets)."""
+    def add(
+        self,
+        offsets: np.ndarray | None,
+        values: np.ndarray | None,
+        rows: int,
+        keep: np.ndarray | None = None,
+    ) -> None:
+        """Append `rows` sets given as list offsets and flat values (or no sets).
+
+        `keep` (bool per list row) selects the rows to append; a row left out must
+        have an empty set (documents without shingles), so the values are written
+        as they are, without a copy.
+        """
         if offsets is None or values is None:
             self._sizes.append(np.full(rows, -1, dtype=np.int64))
             return
-        start = int(offsets[0])
-        np.ascontiguousarray(values[start : int(offsets[-1])], dtype=np.uint32).tofile(self._file)
-        self._sizes.append(np.diff(offsets).astype(np.int64))
+        start, stop = int(offsets[0]), int(offsets[-1])
+        sizes = np.diff(offsets)
+        if keep is not None:
+            if sizes[~keep].any():
+                msg = "SetStore.add: a row left out has shingles"
+                raise ValueError(msg)
+            sizes = sizes[keep]
+        np.ascontiguousarray(values[start:stop], dtype=np.uint32).tofile(self._file)
+        self._sizes.append(sizes.astype(np.int64))
 
     def close(self) -> None:
         """Finish writing; compute offsets."""
@@ -120,23 +128,33 @@ class SetStore:
         sizes = np.concatenate(self._sizes) if self._sizes else np.zeros(0, np.int64)
         self._sizes = []
         self.has_set = sizes >= 0
-        self.offsets = np.concatenate([[0], np.cumsum(np.maximum(sizes, 0))])
+        self.offsets = np.zeros(len(sizes) + 1, dtype=np.int64)
+        np.cumsum(np.maximum(sizes, 0), out=self.offsets[1:])
+
+    def sizes(self, rows: np.ndarray) -> np.ndarray:
+        """Return the number of shingles of each of `rows` (0 for a row without a set)."""
+        return self.offsets[rows + 1] - self.offsets[rows]
 
     def values(self, rows: np.ndarray) -> np.ndarray:
         """Return the concatenated sets of `rows`, read from disk."""
-        starts, lengths = self.offsets[rows], np.diff(self.offsets)[rows]
+        starts, lengths = self.offsets[rows], self.sizes(rows)
         out = np.empty(int(lengths.sum()), dtype=np.uint32)
         if not len(out):
             return out
-        # One positioned read per set, not a memory map: mapped pages would count
-        # as resident until unmapped, and candidate pairs touch the whole file.
+        # Positioned reads, not a memory map: mapped pages would count as resident
+        # until unmapped, and candidate pairs touch the whole file. Rows that follow
+        # each other on disk (the common case when `rows` is sorted) share one read.
+        ends = starts + lengths
+        cut = np.flatnonzero(starts[1:] != ends[:-1]) + 1
+        run_starts = starts[np.concatenate([[0], cut])]
+        run_ends = ends[np.concatenate([cut - 1, [len(rows) - 1]])]
         view = memoryview(out).cast("B")
         fd = os.open(self.path, os.O_RDONLY)
         try:
             position = 0
-            for start, length in zip(starts.tolist(), lengths.tolist(), strict=True):
-                if length:
-                    size = length * 4
+            for start, stop in zip(run_starts.tolist(), run_ends.tolist(), strict=True):
+                if stop > start:
+                    size = (stop - start) * 4
                     view[position : position + size] = os.pread(fd, size, start * 4)
                     position += size
         finally:
@@ -150,27 +168,28 @@ class SetStore:
         a value present in both appears twice in a row. Pairs are taken in chunks
         of about `SET_CHUNK` values. Two empty sets have Jaccard 1.
         """
-        sizes = np.diff(self.offsets)
+        left_sizes, right_sizes = self.sizes(left), self.sizes(right)
         out = np.empty(len(left), dtype=np.float64)
-        cost = np.cumsum(sizes[left] + sizes[right])
+        cost = np.cumsum(left_sizes + right_sizes)
         lo = 0
         while lo < len(left):
             hi = int(np.searchsorted(cost, (cost[lo - 1] if lo else 0) + SET_CHUNK, "right"))
             hi = max(hi, lo + 1)
             l_rows, r_rows = left[lo:hi], right[lo:hi]
+            l_sizes, r_sizes = left_sizes[lo:hi], right_sizes[lo:hi]
             pair = np.arange(hi - lo, dtype=np.uint64)
             tagged = np.concatenate(
                 [
-                    (np.repeat(pair, sizes[l_rows]) << np.uint64(32))
+                    (np.repeat(pair, l_sizes) << np.uint64(32))
                     | self.values(l_rows).astype(np.uint64),
-                    (np.repeat(pair, sizes[r_rows]) << np.uint64(32))
+                    (np.repeat(pair, r_sizes) << np.uint64(32))
                     | self.values(r_rows).astype(np.uint64),
                 ]
             )
             tagged.sort()
             both = tagged[1:][tagged[1:] == tagged[:-1]] >> np.uint64(32)
             common = np.bincount(both.astype(np.int64), minlength=hi - lo)
-            union = sizes[l_rows] + sizes[r_rows] - common
+            union = l_sizes + r_sizes - common
             out[lo:hi] = np.where(union > 0, common / np.maximum(union, 1), 1.0)
             lo = hi
         return out
@@ -203,8 +222,9 @@ class BandSpill:
     def __init__(self, folder: Path, *, expected_records: int, memory_mb: int) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         budget = max(1, memory_mb) << 20
-        # Sorting needs the records plus an index and a copy: ~3x their size.
-        need = 3 * expected_records * RECORD.itemsize
+        # Sorting and bucketing a partition need the records, a sort index, a sorted
+        # copy and a few int64 arrays per record: ~4x their size.
+        need = 4 * expected_records * RECORD.itemsize
         self.bits = max(0, int(np.ceil(np.log2(max(need / budget, 1.0)))))
         self.paths = [folder / f"bands-{i:04d}.bin" for i in range(1 << self.bits)]
         for path in self.paths:
@@ -235,7 +255,11 @@ class BandSpill:
             records = np.fromfile(path, dtype=RECORD)
             path.unlink()
             if len(records):
-                yield records[np.lexsort((records["rank"], records["key"]))]
+                order = np.lexsort((records["rank"], records["key"]))
+                records = records[order]
+                del order
+                yield records
+            del records
 
 
 @dataclass(slots=True)
@@ -256,24 +280,31 @@ def verified_edges(
     row_of_rank: np.ndarray,
     threshold: float,
     stats: EdgeStats,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return ``(centres, members)`` (ranks) of verified star edges from sorted band records.
+) -> np.ndarray:
+    """Return the verified star edges (ranks) of sorted band records, packed and distinct.
 
+    Each edge is ``smaller << 32 | larger`` (uint64, see `unpack_edges`).
     ``similarity(rows, rows)`` gives the Jaccard of documents by row; rank ``r`` is
     row ``row_of_rank[r]``. Each bucket (run of equal keys) is a star to its
     smallest rank; members whose Jaccard with the centre is below `threshold` are
     dropped from that star and re-starred among themselves. A pair met in several
     bands is compared once.
     """
-    keys, ranks = records["key"], records["rank"].astype(np.int64)
-    new = np.append(True, keys[1:] != keys[:-1])
-    group = np.cumsum(new) - 1
-    sizes = np.bincount(group)
-    in_bucket = sizes[group] >= 2
-    group, ranks = group[in_bucket], ranks[in_bucket]
+    keys = records["key"]
+    new = np.empty(len(keys), dtype=bool)
+    new[:1] = True
+    np.not_equal(keys[1:], keys[:-1], out=new[1:])
+    # Keep only records whose bucket has two or more members, before any int64 array.
+    starts = np.flatnonzero(new)
+    sizes = np.diff(np.append(starts, len(keys)))
     stats.buckets += int(np.count_nonzero(sizes >= 2))
     stats.largest_bucket = max(stats.largest_bucket, int(sizes.max(initial=0)))
-    centres_out, members_out = [], []
+    in_bucket = np.repeat(sizes >= 2, sizes)
+    del new, keys
+    ranks = records["rank"][in_bucket].astype(np.int64)
+    group = np.repeat(np.arange(len(sizes), dtype=np.int64)[sizes >= 2], sizes[sizes >= 2])
+    del in_bucket, starts, sizes
+    found = []
     for round_number in range(MAX_ROUNDS):
         if not len(ranks):
             break
@@ -290,9 +321,9 @@ def verified_edges(
             row_of_rank[(distinct >> np.uint64(32)).astype(np.int64)],
             row_of_rank[(distinct & np.uint64(0xFFFFFFFF)).astype(np.int64)],
         )
-        ok = scores[inverse.reshape(-1)] >= threshold
-        centres_out.append(left[ok])
-        members_out.append(right[ok])
+        passed = scores >= threshold
+        found.append(distinct[passed])
+        ok = passed[inverse.reshape(-1)]
         # The failed members of each bucket, if two or more, form it again.
         failed_group, failed_rank = group[member][~ok], right[~ok]
         sizes = np.bincount(failed_group) if len(failed_group) else np.zeros(0, np.int64)
@@ -300,16 +331,12 @@ def verified_edges(
         group, ranks = failed_group[again], failed_rank[again]
     else:
         stats.unresolved += len(ranks)
-    centres = np.concatenate(centres_out) if centres_out else np.zeros(0, np.int64)
-    members = np.concatenate(members_out) if members_out else np.zeros(0, np.int64)
-    return centres, members
+    # A centre is the smallest rank of its bucket, so every edge is (smaller, larger).
+    return np.unique(np.concatenate(found)) if found else np.zeros(0, np.uint64)
 
 
-def unique_edges(centres: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return the distinct undirected edges, each as (smaller rank, larger rank)."""
-    low = np.minimum(centres, members).astype(np.uint64)
-    high = np.maximum(centres, members).astype(np.uint64)
-    packed = np.unique((low << np.uint64(32)) | high)
+def unpack_edges(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(smaller, larger)`` int64 ranks of packed edges."""
     return (packed >> np.uint64(32)).astype(np.int64), (packed & np.uint64(0xFFFFFFFF)).astype(
         np.int64
     )
@@ -318,29 +345,32 @@ def unique_edges(centres: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, 
 def components(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return ``(nodes, roots)``: every node on an edge and its component's smallest node.
 
-    Union-find (union by smallest root, path halving) over the nodes renumbered
-    densely, which keeps their order, so the smallest renumbered node is the
-    smallest node.
+    Vectorised union-find (hook and shortcut) over the nodes renumbered densely,
+    which keeps their order: each round hooks the larger root of every edge under
+    the smaller one, then halves paths until every node points at a root. Parents
+    only decrease and stay in their component, so at the fixed point each
+    component's root is its smallest node. A few rounds (about log of the longest
+    chain) on web corpora.
     """
     nodes = np.unique(np.concatenate([left, right]))
-    parents = list(range(len(nodes)))
-
-    def find(node: int) -> int:
-        while parents[node] != node:
-            parents[node] = parents[parents[node]]
-            node = parents[node]
-        return node
-
-    dense_left = np.searchsorted(nodes, left).tolist()
-    dense_right = np.searchsorted(nodes, right).tolist()
-    for a, b in zip(dense_left, dense_right, strict=True):
-        root_a, root_b = find(a), find(b)
-        if root_a < root_b:
-            parents[root_b] = root_a
-        elif root_b < root_a:
-            parents[root_a] = root_b
-    roots = np.fromiter((find(i) for i in range(len(nodes))), dtype=np.int64, count=len(nodes))
-    return nodes, nodes[roots]
+    a = np.searchsorted(nodes, left)
+    b = np.searchsorted(nodes, right)
+    parent = np.arange(len(nodes), dtype=np.int64)
+    while len(a):
+        root_a, root_b = parent[a], parent[b]
+        differ = root_a != root_b
+        if not differ.any():
+            break
+        a, b = a[differ], b[differ]
+        low = np.minimum(root_a[differ], root_b[differ])
+        high = np.maximum(root_a[differ], root_b[differ])
+        np.minimum.at(parent, high, low)
+        while True:
+            grand = parent[parent]
+            if np.array_equal(grand, parent):
+                break
+            parent = grand
+    return nodes, nodes[parent]
 
 
 def choose_kept(nodes: np.ndarray, roots: np.ndarray, preference: np.ndarray) -> np.ndarray:

@@ -233,18 +233,29 @@ def hash_spans(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.nda
     distinct words of a batch (a small buffer), and on character shingles.
     """
     size = len(data)
-    powers = np.empty(size + 1, dtype=np.uint64)
-    powers[0] = 1
-    inverse = np.empty(size + 1, dtype=np.uint64)
-    inverse[0] = 1
-    if size:
-        np.cumprod(np.full(size, _POLY, dtype=np.uint64), out=powers[1:])
-        np.cumprod(np.full(size, _POLY_INV, dtype=np.uint64), out=inverse[1:])
+    powers = _power_table(_POLY, size + 1)
+    inverse = _power_table(_POLY_INV, size + 1)
     prefix = np.zeros(size + 1, dtype=np.uint64)
     np.cumsum(data.astype(np.uint64) * powers[:size], out=prefix[1:])
     h = (prefix[ends] - prefix[starts]) * inverse[starts]
     h ^= (ends - starts).astype(np.uint64) * np.uint64(_LEN_MIX)
     return _fmix64(h)
+
+
+def _power_table(base: int, size: int) -> np.ndarray:
+    """Return ``base**k`` modulo 2**64 for ``k < size``, by doubling (log2(size) vector steps).
+
+    ``np.cumprod`` is a scalar loop for uint64; doubling runs at vector speed.
+    """
+    out = np.empty(max(size, 1), dtype=np.uint64)
+    out[0] = 1
+    filled, step = 1, base
+    while filled < size:
+        count = min(filled, size - filled)
+        np.multiply(out[:count], np.uint64(step), out=out[filled : filled + count])
+        filled += count
+        step = (step * step) & _M64
+    return out[:size]
 
 
 def finish_hashes(h: np.ndarray) -> np.ndarray:
@@ -403,7 +414,7 @@ def word_shingle_hashes(texts: pa.StringArray, *, n: int, short_docs: ShortDocs)
         cumulative = np.zeros(len(token_index) + 1, dtype=np.int64)
         np.cumsum(occurrence_words, out=cumulative[1:])
     total = int(cumulative[-1])
-    if total == len(token_index):  # every token one word: no expansion
+    if total == len(token_index) and (occurrence_words == 1).all():  # no expansion
         words = word_hash[first_word[token_index]]
     else:
         within = np.arange(total, dtype=np.int64)
@@ -452,10 +463,18 @@ def _char_docs(
 ) -> np.ndarray:
     """Return `char_mode` of every document, summed from its tokens' normalised forms."""
     num_docs = len(token_offsets) - 1
-    special = np.asarray(
-        pc.fill_null(pc.count_substring_regex(distinct, NO_SPACE_SCRIPTS), 0), dtype=np.int64
-    )
     by_char = np.zeros(num_docs, dtype=bool)
+    # Only tokens with a non-ASCII character can hold a character of those scripts.
+    non_ascii = np.flatnonzero(~np.asarray(pc.string_is_ascii(distinct), dtype=bool))
+    if not len(non_ascii):
+        return by_char
+    special = np.zeros(len(distinct), dtype=np.int64)
+    special[non_ascii] = np.asarray(
+        pc.fill_null(
+            pc.count_substring_regex(distinct.take(pa.array(non_ascii)), NO_SPACE_SCRIPTS), 0
+        ),
+        dtype=np.int64,
+    )
     if not special.any():
         return by_char
     hits = np.flatnonzero(special[token_index] > 0)

@@ -16,7 +16,7 @@ never on batch boundaries or order (ranks come from sorted ids).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -50,6 +50,8 @@ SHINGLE_SET = "shingle_set"
 LENGTH = "length"
 KEEP_VALUE = "keep_value"
 PREVIOUS = "previous"
+#: Rows per batch when streaming an earlier run's signatures.
+PREVIOUS_BATCH = 8192
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -224,6 +226,14 @@ class NearDedup:
         return cluster(self, keys, workdir=Path(workdir))
 
 
+def column_or_nulls(batch: pa.RecordBatch, name: str, type_: pa.DataType) -> pa.Array:
+    """Return column `name` cast to `type_`, or nulls where the batch lacks it."""
+    index = batch.schema.get_field_index(name)
+    if index < 0:
+        return pa.nulls(batch.num_rows, type_)
+    return batch.column(index).cast(type_)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class MarkNearDuplicates:
     """Mark documents that near-duplicate a kept one; set ``dup_cluster``/``dup_count``.
@@ -251,8 +261,13 @@ class MarkNearDuplicates:
         count = pc.fill_null(pc.take(self.count, position), 0).cast(pa.int32())
         remove = pc.fill_null(pc.take(self.removed, position), False)
         detail = pc.binary_join_element_wise("duplicate of ", cluster, "")
-        batch = set_column(batch, DUP_CLUSTER, cluster.cast(pa.string()))
-        batch = set_column(batch, DUP_COUNT, count)
+        # exact_dedup may have run first: keep its cluster, add the near copies to its count
+        earlier = pc.fill_null(column_or_nulls(batch, DUP_COUNT, pa.int32()), 0)
+        cluster = pc.coalesce(
+            cluster.cast(pa.string()), column_or_nulls(batch, DUP_CLUSTER, pa.string())
+        )
+        batch = set_column(batch, DUP_CLUSTER, cluster)
+        batch = set_column(batch, DUP_COUNT, pc.add(earlier, count).cast(pa.int32()))
         return mark_removed(batch, remove, DUPLICATE, detail)
 
 
@@ -283,25 +298,30 @@ class NearDedupResult:
         return dict(self.facts)
 
 
-def previous_signatures(stage: NearDedup) -> pa.Table | None:
-    """Read the signatures an earlier run stored under ``<against>/near_dedup_signatures``."""
+def previous_batches(stage: NearDedup) -> Iterator[pa.RecordBatch]:
+    """Stream the signatures an earlier run stored under ``<against>/near_dedup_signatures``.
+
+    The files' parameters are checked before the first batch; batches are small
+    (each row carries a shingle set), so an earlier corpus is never held at once.
+    """
     if stage.against is None:
-        return None
+        return
     folder = Path(stage.against) / SIGNATURES
     files = sorted(folder.glob("*.parquet"))
     if not files:
         msg = f"near_dedup.against: no signatures under {folder} (got {stage.against!r})"
         raise ValueError(msg)
-    table = pq.read_table(files)
-    stored = (table.schema.metadata or {}).get(b"cleanse.minhash")
     expected = _params_tag(stage.minhash)
-    if stored is not None and stored.decode() != expected:
-        msg = (
-            f"near_dedup.against: signatures in {folder} were made with {stored.decode()}, "
-            f"this run uses {expected}"
-        )
-        raise ValueError(msg)
-    return table
+    for path in files:
+        stored = (pq.read_schema(path).metadata or {}).get(b"cleanse.minhash")
+        if stored is not None and stored.decode() != expected:
+            msg = (
+                f"near_dedup.against: signatures in {folder} were made with "
+                f"{stored.decode()}, this run uses {expected}"
+            )
+            raise ValueError(msg)
+    for path in files:
+        yield from pq.ParquetFile(path).iter_batches(batch_size=PREVIOUS_BATCH)
 
 
 def _params_tag(params: MinHashParams) -> str:

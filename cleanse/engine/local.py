@@ -256,7 +256,10 @@ def iter_keys(staging: Path, pass_index: int) -> Iterator[pa.RecordBatch]:
     """Yield every key batch of a pass, in shard order."""
     folder = work_folder(staging, "keys", pass_index)
     for path in sorted(folder.glob("shard-*.parquet")):
-        yield from pq.ParquetFile(path).iter_batches()
+        parquet = pq.ParquetFile(path)
+        # one row group at a time: iterating the whole file holds memory that grows with it
+        for group in range(parquet.num_row_groups):
+            yield from parquet.iter_batches(row_groups=[group])
 
 
 def versions() -> dict[str, str]:

@@ -53,11 +53,6 @@ def content_hash(text: str) -> bytes:
     return xxhash.xxh3_128_digest(normalize_for_match(text).encode("utf-8"))
 
 
-def cluster_name(digest: bytes) -> str:
-    """Return the stable cluster id of an exact-duplicate group."""
-    return "exact-" + digest.hex()[:16]
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ExactDedup:
     """Keep one document per normalised text: the one with the smallest id.
@@ -99,13 +94,14 @@ class ExactDedup:
         ids = table.column(ID).combine_chunks()
         rows = np.flatnonzero(in_cluster)
         kept = pc.take(ids, pa.array(group_start[rows]))
-        clusters = [cluster_name(digests[start].tobytes()) for start in group_start[rows].tolist()]
         groups = pa.table(
             {
                 ID: pc.take(ids, pa.array(rows)),
                 "kept_id": kept,
-                "cluster_id": pa.array(clusters, type=pa.string()),
+                # a cluster is named by its kept document, as near_dedup's are
+                "cluster_id": kept,
                 "size": pa.array(group_size[rows], type=pa.int32()),
+                "others": pa.array(group_size[rows] - 1, type=pa.int32()),
             }
         )
         return ExactDuplicates(groups=groups)
@@ -118,6 +114,7 @@ def _empty_groups() -> pa.Table:
             "kept_id": pa.array([], pa.string()),
             "cluster_id": pa.array([], pa.string()),
             "size": pa.array([], pa.int32()),
+            "others": pa.array([], pa.int32()),
         }
     )
 
@@ -173,10 +170,10 @@ class MarkExactDuplicates:
             return batch
         kept = pc.take(self.groups.column("kept_id"), index)
         cluster = pc.take(self.groups.column("cluster_id"), index)
-        size = pc.take(self.groups.column("size"), index)
+        others = pc.take(self.groups.column("others"), index)
         batch = set_column(batch, DUP_CLUSTER, pc.coalesce(cluster, batch.column(DUP_CLUSTER)))
         batch = set_column(
-            batch, DUP_COUNT, pc.coalesce(size, batch.column(DUP_COUNT).cast(pa.int32()))
+            batch, DUP_COUNT, pc.coalesce(others, batch.column(DUP_COUNT).cast(pa.int32()))
         )
         duplicate = pc.and_(member, pc.not_equal(kept, batch.column(ID)))
         detail = pc.binary_join_element_wise("same text as ", kept, "")

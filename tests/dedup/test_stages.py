@@ -10,12 +10,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
-from conftest import make_batch, shared_data
 
 from cleanse.dedup.shingles import shingles
 from cleanse.dedup.stages import DUP_CLUSTER, DUP_COUNT, DUPLICATE, NearDedup
 from cleanse.schema import DUPLICATE_SCHEMA, ID, REASON
 from cleanse.stages.base import mark_removed
+from conftest import make_batch, shared_data
 
 SEED_ARTICLE = (
     Path(__file__).resolve().parents[3] / "shared" / "seeds" / "aljazeera-nato-turkey.txt"
