@@ -35,7 +35,9 @@ from typing import ClassVar, Literal
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from lxml.etree import _Element
 from trafilatura import bare_extraction
+from trafilatura.xml import xmltotxt
 
 from cleanse.schema import CONTENT_TYPE, TEXT, URL
 from cleanse.stages.base import live_mask, mark_removed, set_column
@@ -66,6 +68,10 @@ _META_LANG = re.compile(
 _DOCUMENT_PRESCAN = 50
 #: Characters of a page searched for its language declaration.
 _LANG_PRESCAN = 8192
+#: trafilatura's block elements: one inside a table cell makes the table a layout table.
+_BLOCKS = frozenset(("p", "head", "list", "quote", "table", "code"))
+#: A cell with this many words or more holds running text, not a value: layout table.
+_PROSE_CELL_WORDS = 25
 
 
 class ExtractionTimeout(BaseException):
@@ -126,6 +132,52 @@ def as_document(html: str) -> str:
     return f"<html><body>{html}</body></html>"
 
 
+def is_layout_table(table: _Element) -> bool:
+    """Return whether a trafilatura ``<table>`` lays out text rather than holding data.
+
+    A layout table (the article of an old page in one cell, a sidebar beside it, a
+    one-column list of links) has a cell with block elements or a paragraph of prose in
+    it, or no row with two cells of text. A data table has short values side by side.
+    """
+    rows = [row for row in table.iter("row") if _owner(row) is table]
+    two_cells = False
+    for row in rows:
+        filled = 0
+        for cell in row.iterchildren("cell"):
+            if any(child.tag in _BLOCKS for child in cell.iterdescendants()):
+                return True
+            words = len("".join(cell.itertext()).split())
+            if words >= _PROSE_CELL_WORDS:
+                return True
+            filled += words > 0
+        two_cells = two_cells or filled >= 2
+    return not two_cells
+
+
+def _owner(row: _Element) -> _Element | None:
+    parent = row.getparent()
+    while parent is not None and parent.tag != "table":
+        parent = parent.getparent()
+    return parent
+
+
+def unwrap_layout_tables(body: _Element) -> int:
+    """Turn layout tables in trafilatura's body into paragraphs, in place; return how many.
+
+    trafilatura writes each table row on one line (``| cell | cell |``) and a cell's
+    paragraphs joined by spaces: an article laid out in a table cell becomes one line of
+    thousands of characters, which line-based stages cannot judge and a training corpus
+    should not get. Each cell of a layout table becomes a paragraph (its own paragraphs
+    kept); data tables stay rows.
+    """
+    layout = [table for table in body.iter("table") if is_layout_table(table)]
+    for table in layout:
+        for element in [e for e in table.iter("row", "cell") if _owner(e) is table]:
+            element.tag = "p" if element.tag == "cell" else "div"
+        table.tag = "div"
+    return len(layout)
+
+
 def extract_page(
     html: str,
     *,
@@ -159,7 +211,10 @@ def extract_page(
     )
     if document is None or isinstance(document, dict):
         return None
-    text = (document.text or "").strip()
+    text = document.text or ""
+    if document.body is not None and unwrap_layout_tables(document.body):
+        text = xmltotxt(document.body, False)
+    text = text.strip()
     if comments and document.comments:
         # bare_extraction keeps comments apart; extract() appends them after the text
         text = f"{text}\n{document.comments.strip()}".strip()

@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import xxhash
 
-from cleanse.schema import BOILERPLATE_SCHEMA, DOMAIN, REMOVED_LINES_FIELD, TEXT
+from cleanse.schema import BOILERPLATE_SCHEMA, DOMAIN, REMOVED_LINES, REMOVED_LINES_FIELD, TEXT
 from cleanse.stages.base import (
     add_removed_lines,
     live_mask,
@@ -163,15 +163,28 @@ class SiteBoilerplate:
             raise ValueError(f"dictionary {self.dictionary} has no boilerplate/ parts")
 
     def collect(self, batch: pa.RecordBatch) -> pa.RecordBatch:
-        """Emit one row per document and per distinct short line of each live document."""
+        """Emit one row per document and per distinct short line of each live document.
+
+        Lines an earlier stage already removed from a page (its ``removed_lines``) count
+        as occurring on it: strip_boilerplate may drop a nav line from long articles and
+        keep it on short briefs, and the site's template is what the pages carried.
+        """
         live = batch.filter(live_mask(batch))
         domains: list[str | None] = []
         docs: list[int] = []
         hashes: list[int] = []
         lines: list[str | None] = []
         texts = live.column(TEXT).to_pylist()
-        for domain, text in zip(live.column(DOMAIN).to_pylist(), texts, strict=True):
+        index = live.schema.get_field_index(REMOVED_LINES)
+        earlier = live.column(index).to_pylist() if index >= 0 else [None] * live.num_rows
+        for domain, text, spans in zip(
+            live.column(DOMAIN).to_pylist(), texts, earlier, strict=True
+        ):
             doc, found = document_keys(text or "", max_line_chars=self.max_line_chars)
+            for span in spans or ():
+                stripped = span["line"].strip()
+                if stripped and len(stripped) <= self.max_line_chars:
+                    found.setdefault(line_hash(normalize_line(stripped)), stripped)
             domains.append(domain)
             docs.append(doc)
             hashes.append(0)

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
+from itertools import islice
 from pathlib import Path
 
 #: ISO 639-1 code -> jusText list name, for the languages auto-detection considers.
@@ -144,10 +145,9 @@ def detect_language(words: Iterable[str], *, min_hits: int = 3) -> str | None:
     """
     index = load_stopwords().index
     votes: Counter[str] = Counter()
-    for count, word in enumerate(words):
-        if count >= DETECT_WORDS:
-            break
-        votes.update(index.get(word, ()))
+    for word, count in Counter(islice(words, DETECT_WORDS)).items():
+        for language in index.get(word, ()):
+            votes[language] += count
     if not votes:
         return None
     language, hits = votes.most_common(1)[0]

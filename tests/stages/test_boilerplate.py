@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -18,8 +17,9 @@ from cleanse.stages.boilerplate import (
     classify_lines,
     strip,
 )
+from cleanse.stages.boilerplate_model import HASH_BUCKETS, hashed_features, load_scorer
 from cleanse.stages.boilerplate_phrases import is_credit, is_phrase
-from tests.conftest import REPO, make_batch, shared_data
+from conftest import REPO, make_batch, shared_data
 
 SEED = REPO.parent / "shared" / "seeds" / "aljazeera-nato-turkey.txt"
 ARTICLE = (
@@ -150,9 +150,10 @@ def test_eval_floor_on_dev_slice() -> None:
     docs = module.load_oscar(data.parent, "dev", limit=15)
     results = module.evaluate(docs, ["cleanse", "c4"])
     pooled = results["cleanse"]["pooled"]
-    # Floors pinned from the shipped weights (measured: F1 0.595, keep recall 0.982).
-    assert pooled.f1 >= 0.55
-    assert pooled.keep_recall >= 0.95
+    # In-sample regression floors (the shipped weights saw these lines; honest numbers are
+    # the cross-validated ones in benchmarks/boilerplate.md). Measured: F1 0.868, keep 0.995.
+    assert pooled.f1 >= 0.82
+    assert pooled.keep_recall >= 0.97
     assert pooled.keep_recall > results["c4"]["pooled"].keep_recall
 
 
@@ -164,6 +165,21 @@ def test_bbc_news_loses_under_one_percent() -> None:
     assert module.removed_share(module.bbc_texts(data.parent)) < 0.01
 
 
-def test_weights_file_is_small_and_named() -> None:
-    weights = Path(REPO / "cleanse" / "data" / "boilerplate_weights.json")
-    assert weights.stat().st_size < 20_000
+def test_weights_files_are_small_and_match_the_code() -> None:
+    data = REPO / "cleanse" / "data"
+    assert (data / "boilerplate_weights.json").stat().st_size < 40_000
+    assert (data / "boilerplate_hashed.npz").stat().st_size < 2_000_000
+    scorer = load_scorer()
+    assert scorer.line.hashed is not None
+    assert scorer.line.hashed.shape == (HASH_BUCKETS,)
+    assert 0.0 < scorer.threshold < 1.0
+
+
+def test_hashed_features_are_stable_across_processes() -> None:
+    # Buckets come from CRC-32, not hash(): PYTHONHASHSEED must not change the model.
+    rows, buckets, values = hashed_features(["Reply", "Posted by Anna"])
+    assert buckets[:2].tolist() == [105344, 181868]  # unigrams "reply", "posted"
+    assert sorted(set(rows.tolist())) == [0, 1]
+    again = hashed_features(["Reply", "Posted by Anna"])
+    assert buckets.tolist() == again[1].tolist()
+    assert values.tolist() == again[2].tolist()
