@@ -24,6 +24,7 @@ A document with no line removed comes back unchanged.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -199,6 +200,23 @@ def classify_lines(
     return verdicts
 
 
+#: Characters of scripts written without spaces (Han, kana, Thai, Lao, Myanmar, Khmer)
+#: from which a line counts as prose: about two sentences of Chinese.
+UNSPACED_PROSE_CHARS = 30
+_UNSPACED = re.compile(
+    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
+)
+
+
+def unspaced_chars(text: str) -> int:
+    """Return how many characters of `text` belong to scripts written without spaces.
+
+    >>> unspaced_chars("咳嗽吃什麼好呢, cough")
+    7
+    """
+    return len(_UNSPACED.findall(text))
+
+
 def line_reasons(
     texts: Sequence[str], features: np.ndarray, scores: np.ndarray, cut: float
 ) -> list[str | None]:
@@ -212,6 +230,9 @@ def line_reasons(
     tail = tail_repeats(texts, features, scores < cut)
     prose = (features[:, _END_COLUMN] > 0) & (features[:, _WORDS_COLUMN] >= _SENTENCE_LOG_WORDS)
     prose &= features[:, _STOP_COLUMN] >= PROSE_STOP_DENSITY
+    # the scorer's word and stop-word features do not describe scripts written without
+    # spaces: a long run of such text is prose whatever its score
+    prose |= np.array([unspaced_chars(text) >= UNSPACED_PROSE_CHARS for text in texts], bool)
     for j, reason in enumerate(reasons):
         if reason is None and (tail[j] or (scores[j] >= cut and not prose[j])):
             reasons[j] = REPEATED if features[j, _REPEATED_COLUMN] else LOW_CONTENT
