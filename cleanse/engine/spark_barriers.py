@@ -72,7 +72,7 @@ def exact_barrier(stage: Any, keys: DataFrame) -> SparkAggregate:
     """``exact_dedup``: group by content hash; the smallest id of a group is kept."""
     from pyspark.sql import functions as F
 
-    from cleanse.stages.exact_dedup import HASH, ExactDuplicates, cluster_name
+    from cleanse.stages.exact_dedup import HASH, ExactDuplicates
 
     pairs = keys.select(ID, HASH)
     groups = (
@@ -84,13 +84,14 @@ def exact_barrier(stage: Any, keys: DataFrame) -> SparkAggregate:
         ID, "kept_id", HASH, F.col("size").cast("int").alias("size")
     )
     found = members.toArrow()
-    digests = found.column(HASH).to_pylist()
     table = pa.table(
         {
             ID: found.column(ID).cast(pa.string()),
             "kept_id": found.column("kept_id").cast(pa.string()),
-            "cluster_id": pa.array([cluster_name(d) for d in digests], pa.string()),
+            # a cluster is named by its kept document, as in the local engine
+            "cluster_id": found.column("kept_id").cast(pa.string()),
             "size": found.column("size").cast(pa.int32()),
+            "others": pc.subtract(found.column("size").cast(pa.int32()), 1),
         }
     )
     table = table.sort_by([("cluster_id", "ascending"), (ID, "ascending")])

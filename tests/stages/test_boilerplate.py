@@ -188,8 +188,8 @@ def test_hashed_features_are_stable_across_processes() -> None:
 def test_text_in_scripts_without_spaces_is_kept() -> None:
     # the scorer's word features do not describe Chinese or Thai: long lines are prose
     chinese = (
-        "今天上午，市政府宣布将在河上修建一座新桥，以缓解市中心的交通压力。"
-        "工程预计明年春天开工，总投资约为十亿元。"
+        "今天上午，市政府宣布将在河上修建一座新桥，以缓解市中心的交通压力。"  # noqa: RUF001
+        "工程预计明年春天开工，总投资约为十亿元。"  # noqa: RUF001
     )
     thai = "รัฐบาลประกาศว่าจะสร้างสะพานใหม่ข้ามแม่น้ำเพื่อลดปัญหาการจราจรในใจกลางเมืองในปีหน้า"
     text = f"{chinese}\n\n{chinese[::-1]}\n\n{thai}"
