@@ -25,6 +25,7 @@ from cleanse.stages.extract_html import (
     ExtractHtml,
     ExtractionTimeout,
     extract_page,
+    is_layout_table,
     time_limit,
 )
 from conftest import REPO, make_batch, shared_data
@@ -59,7 +60,7 @@ def test_is_a_stage_that_pickles() -> None:
     stage = ExtractHtml()
     assert isinstance(stage, Stage)
     assert pickle.loads(pickle.dumps(stage)) == stage
-    assert stage.mode == "precision" and stage.comments is False
+    assert stage.mode == "balanced" and stage.comments is False
 
 
 @pytest.mark.parametrize(
@@ -223,6 +224,46 @@ def test_html_fragment_is_extracted_not_refused() -> None:
     assert str(out.column(TEXT)[0]).startswith("A paragraph of an article stored without its page")
 
 
+LONG = "It was a long day in the valley, and then it rained for hours on the farms. "
+
+
+def test_layout_table_cells_become_paragraphs_and_data_tables_stay_rows() -> None:
+    page = (
+        "<html><body><table><tr><td><p>" + LONG * 3 + "</p><p>" + LONG * 2 + "</p></td>"
+        "<td>More stories</td></tr></table>"
+        "<table><tr><th>Town</th><th>Rain (mm)</th></tr><tr><td>Valley</td><td>31</td></tr>"
+        "<tr><td>Hill</td><td>12</td></tr></table></body></html>"
+    )
+    result = extract_page(page)
+    assert result is not None
+    lines = result.text.splitlines()
+    # trafilatura alone: "| It was ... It was ... | More stories |" on one line
+    assert lines[0] == (LONG * 3).strip() and lines[1] == (LONG * 2).strip()
+    assert "More stories" in lines
+    assert "| Valley | 31 |" in result.text and "| Hill | 12 |" in result.text
+
+
+def test_layout_table_rules() -> None:
+    from lxml import etree
+
+    def table(rows: str) -> etree._Element:
+        return etree.fromstring(f"<table>{rows}</table>")
+
+    prose = "word " * 25
+    assert is_layout_table(table(f"<row><cell>{prose}</cell><cell>x</cell></row>"))
+    assert is_layout_table(table("<row><cell><p>a</p></cell><cell>b</cell></row>"))
+    assert is_layout_table(
+        table("<row><cell>one column</cell></row><row><cell>of links</cell></row>")
+    )
+    assert not is_layout_table(table("<row><cell>Town</cell><cell>Rain</cell></row>"))
+    # a data table nested in a layout cell is judged on its own rows
+    nested = table(
+        "<row><cell><table><row><cell>a</cell><cell>1</cell></row></table></cell>"
+        "<cell>side</cell></row>"
+    )
+    assert is_layout_table(nested) and not is_layout_table(nested.find(".//table"))
+
+
 @pytest.mark.shared_data
 def test_cleaneval_page_in_its_text_wrapper_is_extracted() -> None:
     # CleanEval wraps pages in <text id=... encoding=...>; trafilatura alone returns None.
@@ -269,7 +310,12 @@ def test_aeb_slice_floor_and_not_below_trafilatura_alone() -> None:
     import trafilatura
 
     alone = eval_html.shingle_score(gold, [trafilatura.extract(h) or "" for _, h, _ in pages], 4)
-    # first 10 aeb pages (sorted ids): measured 0.981 for extract_html, 0.943 for
-    # trafilatura.extract with its defaults; floors a little under the measurement
-    assert ours.f1 >= 0.97
-    assert ours.f1 >= alone.f1 + 0.02
+    precise = eval_html.shingle_score(
+        gold, [ExtractHtml(mode="precision")._extract(h, None).text for _, h, _ in pages], 4
+    )
+    # first 10 aeb pages (sorted ids), extract_html alone (no boilerplate stages after it):
+    # measured 0.952 by default (balanced, no comments), 0.981 with mode="precision", 0.943
+    # for trafilatura.extract with its defaults (comments in); floors a little under
+    assert ours.f1 >= 0.945
+    assert ours.f1 >= alone.f1
+    assert precise.f1 >= 0.97
