@@ -168,3 +168,29 @@ def test_zero_byte_and_tiny_inputs_only(tmp_path: Path) -> None:
     assert pq.read_table(tmp_path / "out" / "clean").num_rows == 0
     part = next((tmp_path / "out" / "clean").glob("*.parquet"))
     assert "text" in pq.read_schema(part).names
+
+
+@pytest.mark.slow
+def test_a_200_mb_file_streams_in_bounded_memory(tmp_path: Path) -> None:
+    """200 MB of JSONL through the readers, a barrier and the writers: memory stays flat.
+
+    The text stages' cost is measured elsewhere; this run keeps to exact_dedup so the
+    test is about streaming (reader, spill, barrier, writer), not about stage speed.
+    """
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    line_count = 0
+    with (corpus / "big.jsonl").open("w") as fh:
+        size = 0
+        while size < 200_000_000:
+            body = " ".join([OTHER[line_count % len(OTHER)], PROSE, str(line_count)] * 4)
+            line = json.dumps({"id": f"d{line_count}", "text": body}) + "\n"
+            fh.write(line)
+            size += len(line)
+            line_count += 1
+    done = cli(str(corpus), "-o", str(tmp_path / "out"), "--set", 'pipeline=["exact_dedup"]')
+    assert done.returncode == 0, done.stderr
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    stats = json.loads((tmp_path / "out" / "stats.json").read_text())
+    assert stats["rows_in"] == line_count == stats["rows_clean"] + stats["rows_rejected"]
+    assert peak_mb < 1500, f"peak RSS {peak_mb:.0f} MB for a 200 MB input"
