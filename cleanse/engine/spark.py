@@ -334,6 +334,11 @@ class SparkEngine:
         }
         folder.write_json("stats.json", stats_json)
         folder.write_json("run.json", run_json)
+        staging_path = getattr(folder, "staging_path", None)
+        if staging_path is not None:  # a local folder; remote outputs: `cleanse report` a copy
+            from cleanse.engine.local import write_report
+
+            write_report(staging_path)
         folder.commit()
         return RunResult(output=Path(folder.display()), stats=stats_json, run=run_json)
 
