@@ -107,7 +107,7 @@ def site_barrier(stage: Any, keys: DataFrame) -> SparkAggregate:
         LINE,
         LINE_HASH,
         NO_DOMAIN,
-        SiteTemplates,
+        finish_templates,
         merge_dictionary,
         read_dictionary,
     )
@@ -161,17 +161,7 @@ def site_barrier(stage: Any, keys: DataFrame) -> SparkAggregate:
         wanted = frame_of(keys.sparkSession, known.select([DOMAIN, LINE_HASH]))
         seen = arrow_of(counted.join(wanted, [DOMAIN, LINE_HASH]), schema)
         learnt = merge_dictionary(learnt, seen, known)
-    # the same finish as SiteBoilerplate.aggregate: "" back to null, sorted
-    domain_or_null = pc.if_else(
-        pc.equal(learnt.column(DOMAIN), NO_DOMAIN),
-        pa.scalar(None, pa.string()),
-        learnt.column(DOMAIN),
-    )
-    learnt = learnt.set_column(learnt.schema.get_field_index(DOMAIN), DOMAIN, domain_or_null)
-    learnt = learnt.sort_by(
-        [(DOMAIN, "ascending"), ("doc_count", "descending"), (LINE, "ascending")]
-    )
-    return SparkAggregate(SiteTemplates(templates=learnt, max_line_chars=stage.max_line_chars))
+    return SparkAggregate(finish_templates(learnt, max_line_chars=stage.max_line_chars))
 
 
 def driver_barrier(

@@ -45,15 +45,13 @@ class Decoded:
     problem: str | None = None
 
 
-def decode_document(data: bytes) -> Decoded:
-    """Decode a document: byte-order mark, else UTF-8, else the best guessed encoding.
+def decode_unicode(data: bytes) -> Decoded | str:
+    """Decode by byte-order mark, else as UTF-8; else say where UTF-8 fails.
 
-    Bytes with NUL bytes that are neither UTF-8 nor marked UTF-16/32 are binary.
-
-    >>> decode_document("caf\\N{LATIN SMALL LETTER E WITH ACUTE}".encode())
-    Decoded(text='café', encoding='utf-8', problem=None)
-    >>> decode_document(b"\\x89PNG\\r\\n\\x1a\\n\\x00\\x00\\x00\\rIHDR").text is None
-    True
+    >>> decode_unicode(b"\\xff\\xfeh\\x00i\\x00").text
+    'hi'
+    >>> decode_unicode(b"caf\\xe9")
+    'byte 0xe9 at offset 3'
     """
     for mark, codec in BYTE_ORDER_MARKS:
         if data.startswith(mark):
@@ -65,6 +63,23 @@ def decode_document(data: bytes) -> Decoded:
         return Decoded(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError as err:
         where = f"byte 0x{data[err.start]:02x} at offset {err.start}"
+    return where
+
+
+def decode_document(data: bytes) -> Decoded:
+    """Decode a document: byte-order mark, else UTF-8, else the best guessed encoding.
+
+    Bytes with NUL bytes that are neither UTF-8 nor marked UTF-16/32 are binary.
+
+    >>> decode_document("caf\\N{LATIN SMALL LETTER E WITH ACUTE}".encode())
+    Decoded(text='café', encoding='utf-8', problem=None)
+    >>> decode_document(b"\\x89PNG\\r\\n\\x1a\\n\\x00\\x00\\x00\\rIHDR").text is None
+    True
+    """
+    unicode = decode_unicode(data)
+    if isinstance(unicode, Decoded):
+        return unicode
+    where = unicode
     if b"\x00" in data:
         return Decoded(None, None, f"NUL bytes and invalid UTF-8 ({where}), no UTF-16/32 mark")
     encoding = guess_encoding(data)

@@ -20,7 +20,7 @@ import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 
-from cleanse.io.decoding import BYTE_ORDER_MARKS, Decoded, guess_encoding
+from cleanse.io.decoding import BYTE_ORDER_MARKS, Decoded, decode_unicode, guess_encoding
 from cleanse.io.rows import BINARY, EMPTY, HTML, PLAIN, TOO_LARGE, TRUNCATED, Row
 
 #: Bytes of a page searched for a ``<meta>`` charset declaration.
@@ -140,16 +140,10 @@ def decode_html(data: bytes, *, header: str | None = None) -> Decoded:
     >>> decode_html("<p>Привет, как дела? Всё хорошо.</p>".encode("cp1251")).encoding
     'cp1251'
     """
-    for mark, codec in BYTE_ORDER_MARKS:
-        if data.startswith(mark):
-            try:
-                return Decoded(data.decode(codec), codec)
-            except UnicodeDecodeError:
-                break
-    try:
-        return Decoded(data.decode("utf-8"), "utf-8")
-    except UnicodeDecodeError as err:
-        where = f"byte 0x{data[err.start]:02x} at offset {err.start}"
+    unicode = decode_unicode(data)
+    if isinstance(unicode, Decoded):
+        return unicode
+    where = unicode
     declared = declared_charset(data, header)
     if declared is not None:
         try:

@@ -243,16 +243,21 @@ class SiteBoilerplate:
             known = read_dictionary(self.dictionary)
             known = known.set_column(0, DOMAIN, pc.fill_null(known.column(DOMAIN), NO_DOMAIN))
             learnt = merge_dictionary(learnt, counted, known)
-        domain_or_null = pc.if_else(
-            pc.equal(learnt.column(DOMAIN), NO_DOMAIN),
-            pa.scalar(None, pa.string()),
-            learnt.column(DOMAIN),
-        )
-        learnt = learnt.set_column(learnt.schema.get_field_index(DOMAIN), DOMAIN, domain_or_null)
-        learnt = learnt.sort_by(
-            [(DOMAIN, "ascending"), ("doc_count", "descending"), (LINE, "ascending")]
-        )
-        return SiteTemplates(templates=learnt, max_line_chars=self.max_line_chars)
+        return finish_templates(learnt, max_line_chars=self.max_line_chars)
+
+
+def finish_templates(learnt: pa.Table, *, max_line_chars: int) -> SiteTemplates:
+    """Turn the learnt lines into the aggregate: "" back to a null domain, sorted."""
+    domain_or_null = pc.if_else(
+        pc.equal(learnt.column(DOMAIN), NO_DOMAIN),
+        pa.scalar(None, pa.string()),
+        learnt.column(DOMAIN),
+    )
+    learnt = learnt.set_column(learnt.schema.get_field_index(DOMAIN), DOMAIN, domain_or_null)
+    learnt = learnt.sort_by(
+        [(DOMAIN, "ascending"), ("doc_count", "descending"), (LINE, "ascending")]
+    )
+    return SiteTemplates(templates=learnt, max_line_chars=max_line_chars)
 
 
 def dictionary_folder(path: str) -> Path:
