@@ -30,9 +30,10 @@ def run(
         overwrite: Replace an existing output once the new one is complete.
         on_progress: Called after each shard of each pass.
 
-    >>> import cleanse  # doctest: +SKIP
-    >>> cleanse.run(["seeds/"], "out").stats["rows_clean"]  # doctest: +SKIP
-    5
+    Example (the README's main job)::
+
+        import cleanse
+        cleanse.run(["seeds/"], "out").stats["rows_clean"]  # 1: the seed; 3 copies rejected
     """
     run_config = load_config(
         inputs=[str(p) for p in inputs],

@@ -14,8 +14,10 @@ Outputs are written by Spark into the staging folder beside the output (any
 Hadoop-compatible path) and committed whole, as the local engine does; part file
 names differ, the rows are the same.
 
-    >>> from cleanse.engine.spark import SparkEngine  # doctest: +SKIP
-    >>> SparkEngine(spark=spark).run(config)          # doctest: +SKIP
+Example, in a notebook that has a session ``spark``::
+
+    from cleanse.engine.spark import SparkEngine
+    SparkEngine(spark=spark).run(config)
 """
 
 from __future__ import annotations
