@@ -106,7 +106,8 @@ def run(
     from cleanse.report import domain_table
 
     click.echo(summary_table(result.stats))
-    click.echo(domain_table(result.output))
+    if Path(result.output).is_dir():  # a local output (a Spark run may write to s3a:// etc.)
+        click.echo(domain_table(result.output))
     click.echo(
         f"wrote {result.output}/ (clean/, rejects/, duplicates/, stats.json, run.json,"
         " report.html)"
