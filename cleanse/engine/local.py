@@ -133,7 +133,7 @@ def clear_shard(spec: PassSpec, shard: int) -> None:
 class RunResult:
     """The outcome of a run: where it went and its stats.json content."""
 
-    output: Path
+    output: Path | str  # a str for a Hadoop URI (s3a://...) written by the Spark engine
     stats: dict[str, Any]
     run: dict[str, Any]
 

@@ -49,7 +49,7 @@ from cleanse.engine.spark_barriers import (
     site_barrier,
 )
 from cleanse.engine.spark_near import DRIVER_EDGE_LIMIT, near_barrier
-from cleanse.engine.spark_storage import output_for
+from cleanse.engine.spark_storage import is_remote, output_for
 from cleanse.engine.spark_tasks import KEY, KIND, REJECT, ROW, SHARD, STATS, PassTask, key_schema
 from cleanse.errors import CleanseError
 from cleanse.io.readers import plan_inputs
@@ -342,7 +342,9 @@ class SparkEngine:
 
             write_report(staging_path)
         folder.commit()
-        return RunResult(output=Path(folder.display()), stats=stats_json, run=run_json)
+        display = folder.display()
+        output: Path | str = display if is_remote(display) else Path(display)
+        return RunResult(output=output, stats=stats_json, run=run_json)
 
     def _barrier(self, stage: Any, keys: DataFrame, schema: Any, workdir: Path) -> SparkAggregate:
         from cleanse.dedup import NearDedup
