@@ -90,20 +90,14 @@ def to_spark(batch: pa.RecordBatch) -> pa.RecordBatch:
 
 def from_spark(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
     """Undo `to_spark`: cast `batch` back to `schema` (and conform to it)."""
-    columns = []
     for field in schema:
         index = batch.schema.get_field_index(field.name)
-        if index < 0:
-            columns.append(pa.nulls(batch.num_rows, field.type))
-            continue
-        column = batch.column(index)
-        if pa.types.is_uint64(field.type) and pa.types.is_int64(column.type):
-            columns.append(column.view(pa.uint64()))
-        elif not column.type.equals(field.type):
-            columns.append(column.cast(field.type))
-        else:
-            columns.append(column)
-    return pa.RecordBatch.from_arrays(columns, schema=schema)
+        # Spark has no unsigned types: the bits of a uint64 travelled as an int64
+        if index >= 0 and pa.types.is_uint64(field.type):
+            column = batch.column(index)
+            if pa.types.is_int64(column.type):
+                batch = batch.set_column(index, field.name, column.view(pa.uint64()))
+    return conform(batch, schema)
 
 
 def envelope_schema(rows: pa.Schema, keys: pa.Schema | None) -> pa.Schema:
