@@ -174,7 +174,7 @@ def _run_shard_in_worker(shard: Shard) -> ShardResult:
     return run_shard(_PASS, shard)
 
 
-def source_batches(spec: PassSpec, shard: Shard, stats: RunStats) -> Iterator[pa.RecordBatch]:
+def source_batches(spec: PassSpec, shard: Shard) -> Iterator[pa.RecordBatch]:
     """Yield live batches for a pass: read input (pass 0) or the previous pass's spill."""
     if spec.index == 0:
         for batch in read_shard(shard, spec.mapping, spec.schema, batch_size=spec.batch_size):
@@ -220,7 +220,7 @@ def run_shard(spec: PassSpec, shard: Shard) -> ShardResult:
     )
     keys_out: PartWriter | None = None
     with rows_out, rejects_out:
-        for batch in source_batches(spec, shard, result.stats):
+        for batch in source_batches(spec, shard):
             rejects: list[pa.RecordBatch] = []
             if spec.index == 0:
                 batch, rejects = route_read(batch, result.stats)
@@ -318,8 +318,9 @@ class LocalEngine:
         # what shapes the output, stored in every Parquet footer: not the worker count
         # or the output folder, so the same input gives byte-identical files
         shaping = {k: v for k, v in effective.items() if k not in ("workers", "output")}
-        metadata = {"cleanse": {"config": shaping, "versions": versions()}}
-        state = {"config": shaping, "versions": versions(), "inputs": list(plan.fingerprints)}
+        found = versions()
+        metadata = {"cleanse": {"config": shaping, "versions": found}}
+        state = {"config": shaping, "versions": found, "inputs": list(plan.fingerprints)}
         staging = output_folder.prepare(output, overwrite=config.overwrite, state=state)
         logger.info(
             "cleanse: %d shard(s) from %d input path(s); pipeline: %s; %d worker(s)",
@@ -372,11 +373,11 @@ class LocalEngine:
             "barriers": barriers,
         }
         run_json = {
-            "cleanse_version": versions()["cleanse"],
+            "cleanse_version": found["cleanse"],
             "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
             "seconds": totals["seconds"],
             "config": effective,
-            "versions": versions(),
+            "versions": found,
             "inputs": list(plan.fingerprints),
             "shards": len(plan.shards),
             "derived": barriers,

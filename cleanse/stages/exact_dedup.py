@@ -154,7 +154,7 @@ class ExactDuplicates:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MarkExactDuplicates:
-    """Mark every group member but the kept one; tag members with cluster and size."""
+    """Mark every group member but the kept one; tag members with cluster and copy count."""
 
     name: ClassVar[str] = "exact_dedup"
     reasons: ClassVar[tuple[str, ...]] = (DUPLICATE,)

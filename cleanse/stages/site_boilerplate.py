@@ -17,6 +17,7 @@ written to ``boilerplate/`` for review and can be fed to a later run with
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -103,10 +104,16 @@ def remove_lines(
     return _BLANK_RUNS.sub("\n\n", "\n".join(kept)).strip("\n"), removed
 
 
-def document_keys(text: str, *, max_line_chars: int) -> tuple[int, dict[int, str]]:
-    """Return (document hash, {line hash: the line as first seen}) of its short lines."""
+def document_keys(
+    text: str, *, max_line_chars: int, removed: Iterable[str] = ()
+) -> tuple[int, dict[int, str]]:
+    """Return (document hash, {line hash: the line as first seen}) of its short lines.
+
+    `removed` are lines earlier stages took out of the document: they count as its lines.
+    The hash is of `text` alone.
+    """
     lines: dict[int, str] = {}
-    for line in text.split("\n"):
+    for line in itertools.chain(text.split("\n"), removed):
         stripped = line.strip()
         if stripped and len(stripped) <= max_line_chars:
             lines.setdefault(line_hash(normalize_line(stripped)), stripped)
@@ -180,11 +187,11 @@ class SiteBoilerplate:
         for domain, text, spans in zip(
             live.column(DOMAIN).to_pylist(), texts, earlier, strict=True
         ):
-            doc, found = document_keys(text or "", max_line_chars=self.max_line_chars)
-            for span in spans or ():
-                stripped = span["line"].strip()
-                if stripped and len(stripped) <= self.max_line_chars:
-                    found.setdefault(line_hash(normalize_line(stripped)), stripped)
+            doc, found = document_keys(
+                text or "",
+                max_line_chars=self.max_line_chars,
+                removed=(span["line"] for span in spans or ()),
+            )
             domains.append(domain)
             docs.append(doc)
             hashes.append(0)
