@@ -1,12 +1,20 @@
-"""Tests for the fix_encoding stage: identical to ftfy.fix_text, with a proven fast path."""
+"""Tests for the fix_encoding stage: identical to ftfy.fix_text, with a proven fast path.
+
+Every equivalence test runs for both presets; the examples and the properties also run
+for two mixed configurations that turn on what the presets leave off (NFKC, NFD, HTML
+always or never unescaped, quotes uncurled with C1 controls kept...).
+"""
 
 from __future__ import annotations
 
+import codecs
+import csv
 import gzip
 import json
 import tarfile
 import unicodedata
 from collections.abc import Callable
+from typing import Any
 
 import ftfy
 import pyarrow as pa
@@ -15,18 +23,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cleanse.config import load_config
+from cleanse.errors import ConfigError
 from cleanse.schema import ID, REASON, TEXT
+from cleanse.stages import registry
 from cleanse.stages.encoding import (
     ENCODING_FIXES,
+    PRESETS,
     FixEncoding,
-    document_screen_pattern,
     fix_and_count,
     fix_text_fast,
-    is_stable_segment,
     needs_fixing,
-    segments,
-    unsafe_codes,
 )
+from cleanse.stages.encoding_screen import normalization_unsafe_codes, screen, segments
 from conftest import make_batch, shared_data
 
 MOJIBAKE_FILES = (
@@ -39,40 +48,72 @@ MOJIBAKE_FILES = (
 CC_TEXT = "dolma-CC-MAIN-20190717121559-20190717143559-00140.jsonl.gz"
 OSCAR_LANGS = ("de", "en", "es", "fi", "fr", "sv")
 
+# Stage options -> the configuration under test.
+CONFIGS: dict[str, dict[str, Any]] = {
+    "encoding": {},
+    "ftfy": {"preset": "ftfy"},
+    "mixed-nfkc": {
+        "unescape_html": True,
+        "fix_c1_controls": False,
+        "uncurl_quotes": True,
+        "fix_line_breaks": True,
+        "normalization": "NFKC",
+    },
+    "mixed-nfd": {
+        "preset": "ftfy",
+        "unescape_html": False,
+        "fix_encoding": False,
+        "fix_character_width": False,
+        "remove_control_chars": False,
+        "normalization": "NFD",
+    },
+}
+PRESET_NAMES = ("encoding", "ftfy")
+presets = pytest.mark.parametrize("preset", PRESET_NAMES)
+configs = pytest.mark.parametrize("name", CONFIGS)
+
+ALL, FTFY = PRESET_NAMES, ("ftfy",)
+# (text, the presets under which ftfy may change it)
 EXAMPLES = [
-    pytest.param("Plain ASCII text.\nTwo lines.\n", False, id="ascii"),
-    pytest.param("", False, id="empty"),
-    pytest.param("Tab\tand form feed\N{FORM FEED}", False, id="tab-form-feed"),
+    pytest.param("Plain ASCII text.\nTwo lines.\n", (), id="ascii"),
+    pytest.param("", (), id="empty"),
+    pytest.param("Tab\tand form feed\N{FORM FEED}", (), id="tab-form-feed"),
     pytest.param(
         "Caf\N{LATIN SMALL LETTER E WITH ACUTE} cr\N{LATIN SMALL LETTER E WITH GRAVE}me",
-        False,
+        (),
         id="accented",
     ),
-    pytest.param("Stra\N{LATIN SMALL LETTER SHARP S}e \N{EURO SIGN}5", False, id="german-euro"),
-    pytest.param("\N{CYRILLIC CAPITAL LETTER PE}\N{CYRILLIC SMALL LETTER I}", False, id="cyrillic"),
-    pytest.param("\N{CJK UNIFIED IDEOGRAPH-4E2D}\N{CJK UNIFIED IDEOGRAPH-6587}", False, id="cjk"),
-    pytest.param("AT&T and Q&A", False, id="bare-ampersand"),
-    pytest.param("it\N{RIGHT SINGLE QUOTATION MARK}s", True, id="curly-single"),
+    pytest.param("Stra\N{LATIN SMALL LETTER SHARP S}e \N{EURO SIGN}5", (), id="german-euro"),
+    pytest.param("\N{CYRILLIC CAPITAL LETTER PE}\N{CYRILLIC SMALL LETTER I}", (), id="cyrillic"),
+    pytest.param("\N{CJK UNIFIED IDEOGRAPH-4E2D}\N{CJK UNIFIED IDEOGRAPH-6587}", (), id="cjk"),
+    pytest.param("AT&T and Q&A", (), id="bare-ampersand"),
+    pytest.param("it\N{RIGHT SINGLE QUOTATION MARK}s", FTFY, id="curly-single"),
     pytest.param(
-        "\N{LEFT DOUBLE QUOTATION MARK}hi\N{RIGHT DOUBLE QUOTATION MARK}", True, id="curly-double"
+        "\N{LEFT DOUBLE QUOTATION MARK}hi\N{RIGHT DOUBLE QUOTATION MARK}", FTFY, id="curly-double"
     ),
-    pytest.param("fish &amp; chips", True, id="html-entity"),
-    pytest.param("<b>fish &amp; chips</b>", True, id="html-entity-after-lt"),
-    pytest.param("fish &amp; chips\n<b>x &amp; y</b>\n&lt;", True, id="html-entity-sticky"),
-    pytest.param("one\r\ntwo\rthree", True, id="crlf"),
-    pytest.param("a\N{LINE SEPARATOR}b", True, id="line-separator"),
-    pytest.param("\N{LATIN SMALL LIGATURE FI}sh", True, id="ligature"),
-    pytest.param("\N{FULLWIDTH LATIN CAPITAL LETTER A}", True, id="fullwidth"),
-    pytest.param("e\N{COMBINING ACUTE ACCENT}", True, id="combining-mark"),
-    pytest.param("\N{ANGSTROM SIGN}", True, id="nfc-singleton"),
-    pytest.param("\N{HANGUL CHOSEONG KIYEOK}\N{HANGUL JUNGSEONG A}", True, id="hangul-jamo"),
-    pytest.param("bell\N{ALERT}", True, id="control-char"),
-    pytest.param("zero\N{ZERO WIDTH NO-BREAK SPACE}width", True, id="bom"),
-    pytest.param("\N{ESCAPE}[31mred\N{ESCAPE}[0m", True, id="terminal-escape"),
-    pytest.param("c1 \x85 \x93quoted\x94", True, id="c1-controls"),
-    pytest.param("sch\N{LATIN CAPITAL LETTER A WITH TILDE}\N{PILCROW SIGN}n", True, id="mojibake"),
-    pytest.param("The Mona Lisa doesnÃ¢â‚¬â„¢t have eyebrows.", True, id="double-mojibake"),  # noqa: RUF001
-    pytest.param("Ã is \N{LATIN SMALL LETTER A WITH GRAVE}", True, id="badness-at-line-start"),
+    pytest.param(
+        "\N{CJK UNIFIED IDEOGRAPH-4E2D}\N{FULLWIDTH COMMA}\N{CJK UNIFIED IDEOGRAPH-6587}"
+        "\N{FULLWIDTH EXCLAMATION MARK}",
+        FTFY,
+        id="cjk-fullwidth-punctuation",
+    ),
+    pytest.param("fish &amp; chips", ALL, id="html-entity"),
+    pytest.param("<b>fish &amp; chips</b>", ALL, id="html-entity-after-lt"),
+    pytest.param("fish &amp; chips\n<b>x &amp; y</b>\n&lt;", ALL, id="html-entity-sticky"),
+    pytest.param("one\r\ntwo\rthree", FTFY, id="crlf"),
+    pytest.param("a\N{LINE SEPARATOR}b", FTFY, id="line-separator"),
+    pytest.param("\N{LATIN SMALL LIGATURE FI}sh", FTFY, id="ligature"),
+    pytest.param("\N{FULLWIDTH LATIN CAPITAL LETTER A}", FTFY, id="fullwidth"),
+    pytest.param("e\N{COMBINING ACUTE ACCENT}", FTFY, id="combining-mark"),
+    pytest.param("\N{ANGSTROM SIGN}", FTFY, id="nfc-singleton"),
+    pytest.param("\N{HANGUL CHOSEONG KIYEOK}\N{HANGUL JUNGSEONG A}", FTFY, id="hangul-jamo"),
+    pytest.param("bell\N{ALERT}", ALL, id="control-char"),
+    pytest.param("zero\N{ZERO WIDTH NO-BREAK SPACE}width", ALL, id="bom"),
+    pytest.param("\N{ESCAPE}[31mred\N{ESCAPE}[0m", ALL, id="terminal-escape"),
+    pytest.param("c1 \x85 \x93quoted\x94", ALL, id="c1-controls"),
+    pytest.param("sch\N{LATIN CAPITAL LETTER A WITH TILDE}\N{PILCROW SIGN}n", ALL, id="mojibake"),
+    pytest.param("The Mona Lisa doesnÃ¢â‚¬â„¢t have eyebrows.", ALL, id="double-mojibake"),  # noqa: RUF001
+    pytest.param("Ã is \N{LATIN SMALL LETTER A WITH GRAVE}", ALL, id="badness-at-line-start"),
 ]
 
 
@@ -112,12 +153,34 @@ def load_oscar(limit_per_lang: int) -> list[str]:
     return texts
 
 
-def ftfy_fix_and_count(text: str) -> tuple[str, int]:
+def load_chardet(chars_per_file: int | None) -> list[str]:
+    """Return each chardet file decoded with its labelled codec (CJK, Cyrillic, Greek...)
+    and the same text as UTF-8 read as Windows-1252: real text and its commonest mojibake.
+    """
+    folder = shared_data("encoding-chardet")
+    with (folder / "labels.csv").open(encoding="utf-8") as file:
+        labels = {row["file"]: row["label_dir"] for row in csv.DictReader(file)}
+    texts = []
+    with tarfile.open(folder / "files.tar.xz") as archive:
+        for member in sorted(archive.getmembers(), key=lambda m: m.name):
+            label = labels.get(member.name)
+            if not member.isfile() or label is None:
+                continue
+            raw = archive.extractfile(member).read()  # type: ignore[union-attr]
+            try:
+                codec = codecs.lookup(label).name
+            except LookupError:  # "windows-1251-russian": the codec, then the language
+                codec = codecs.lookup(label.rsplit("-", 1)[0]).name
+            text = raw.decode(codec, errors="replace")[:chars_per_file]
+            texts += [text, text.encode("utf-8").decode("sloppy-windows-1252")]
+    return texts
+
+
+def ftfy_fix_and_count(text: str, config: ftfy.TextFixerConfig) -> tuple[str, int]:
     """Reference: ftfy.fix_text, counting fix_and_explain steps of changed segments."""
-    config = ftfy.TextFixerConfig()
     pieces, count = [], 0
     for segment in segments(text):
-        if "<" in segment:
+        if config.unescape_html == "auto" and "<" in segment:
             config = config._replace(unescape_html=False)
         fixed, steps = ftfy.fix_and_explain(segment, config)
         pieces.append(fixed)
@@ -125,79 +188,164 @@ def ftfy_fix_and_count(text: str) -> tuple[str, int]:
     return "".join(pieces), count
 
 
-def assert_stage_matches_ftfy(texts: list[str]) -> None:
-    out = FixEncoding()(make_batch(texts))
+def assert_stage_matches_ftfy(texts: list[str], name: str) -> None:
+    stage = FixEncoding(**CONFIGS[name])
+    out = stage(make_batch(texts))
     got = zip(out.column(TEXT).to_pylist(), out.column(ENCODING_FIXES).to_pylist(), strict=True)
     mismatches = []
     for text, (fixed, count) in zip(texts, got, strict=True):
-        expected = ftfy.fix_text(text)
+        expected = ftfy.fix_text(text, config=stage.config)
         # The reference count costs a second ftfy pass: only texts ftfy changes need it.
-        expected_count = ftfy_fix_and_count(text)[1] if expected != text else 0
+        expected_count = ftfy_fix_and_count(text, stage.config)[1] if expected != text else 0
         if (fixed, count) != (expected, expected_count):
             mismatches.append((text, fixed, count))
     assert mismatches == []
 
 
-@pytest.mark.parametrize(("text", "unsafe"), EXAMPLES)
-def test_fix_text_fast_equals_ftfy(text: str, unsafe: bool) -> None:
-    assert fix_text_fast(text) == ftfy.fix_text(text)
-    assert fix_and_count(text) == ftfy_fix_and_count(text)
-    assert_stage_matches_ftfy([text])
+def config_of(name: str) -> ftfy.TextFixerConfig:
+    return FixEncoding(**CONFIGS[name]).config
 
 
-@pytest.mark.parametrize(("text", "unsafe"), EXAMPLES)
-def test_needs_fixing_flags_only_risky_text(text: str, unsafe: bool) -> None:
-    assert needs_fixing(text) is unsafe
+@configs
+@pytest.mark.parametrize(("text", "changed_by"), EXAMPLES)
+def test_fix_text_fast_equals_ftfy(name: str, text: str, changed_by: tuple[str, ...]) -> None:
+    config = config_of(name)
+    assert fix_text_fast(text, config) == ftfy.fix_text(text, config=config)
+    assert fix_and_count(text, config) == ftfy_fix_and_count(text, config)
+    assert_stage_matches_ftfy([text], name)
 
 
-@pytest.mark.parametrize(("text", "unsafe"), EXAMPLES)
-def test_screen_passes_every_text_python_flags(text: str, unsafe: bool) -> None:
-    screened = pc.match_substring_regex(pa.array([text]), document_screen_pattern())
-    assert screened[0].as_py() or not unsafe
+@presets
+@pytest.mark.parametrize(("text", "changed_by"), EXAMPLES)
+def test_needs_fixing_flags_only_risky_text(
+    preset: str, text: str, changed_by: tuple[str, ...]
+) -> None:
+    assert needs_fixing(text, PRESETS[preset]) is (preset in changed_by)
+
+
+@presets
+@pytest.mark.parametrize(("text", "changed_by"), EXAMPLES)
+def test_screen_passes_every_text_python_flags(
+    preset: str, text: str, changed_by: tuple[str, ...]
+) -> None:
+    pattern = screen(PRESETS[preset]).pattern
+    screened = pc.match_substring_regex(pa.array([text]), pattern)
+    assert screened[0].as_py() or preset not in changed_by
+
+
+def test_encoding_preset_keeps_what_ftfy_defaults_reformat() -> None:
+    quoted = "\N{LEFT DOUBLE QUOTATION MARK}It\N{RIGHT SINGLE QUOTATION MARK}s"
+    quoted += "\N{RIGHT DOUBLE QUOTATION MARK}"
+    cjk = "\N{CJK UNIFIED IDEOGRAPH-4E2D}\N{FULLWIDTH COMMA}"
+    text = f"{quoted} \N{LATIN SMALL LIGATURE FI}ne\r\n{cjk}e\N{COMBINING ACUTE ACCENT} caf"
+    mojibake = "\N{LATIN CAPITAL LETTER A WITH TILDE}\N{COPYRIGHT SIGN}"
+    assert fix_text_fast(text + mojibake) == text + "\N{LATIN SMALL LETTER E WITH ACUTE}"
+    assert fix_text_fast(text + mojibake, PRESETS["ftfy"]) == '"It\'s" fine\n中,é café'
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"),
+    ("text", "preset", "expected"),
     [
-        pytest.param("plain", 0, id="unchanged"),
+        pytest.param("plain", "ftfy", 0, id="unchanged"),
         pytest.param(
-            "sch\N{LATIN CAPITAL LETTER A WITH TILDE}\N{PILCROW SIGN}n", 2, id="encode-decode"
+            "sch\N{LATIN CAPITAL LETTER A WITH TILDE}\N{PILCROW SIGN}n",
+            "ftfy",
+            2,
+            id="encode-decode",
         ),
-        pytest.param("a\r\nb\r\nc", 2, id="line-breaks-per-segment"),
-        pytest.param("\N{LATIN SMALL LIGATURE FI}sh", 1, id="ligature"),
+        pytest.param("a\r\nb\r\nc", "ftfy", 2, id="line-breaks-per-segment"),
+        pytest.param("a\r\nb\r\nc", "encoding", 0, id="line-breaks-kept"),
+        pytest.param("\N{LATIN SMALL LIGATURE FI}sh", "ftfy", 1, id="ligature"),
+        pytest.param("\N{LATIN SMALL LIGATURE FI}sh", "encoding", 0, id="ligature-kept"),
+        pytest.param("bell\N{ALERT}\nfish &amp; chips", "encoding", 2, id="control-and-entity"),
     ],
 )
-def test_fix_and_count_counts_explanation_steps(text: str, expected: int) -> None:
-    assert fix_and_count(text) == (ftfy.fix_text(text), expected)
+def test_fix_and_count_counts_explanation_steps(text: str, preset: str, expected: int) -> None:
+    config = PRESETS[preset]
+    assert fix_and_count(text, config) == (ftfy.fix_text(text, config=config), expected)
 
 
 def test_segments_follow_fix_text_with_a_short_max_length() -> None:
     assert list(segments("abc\nde", max_decode_length=2)) == ["ab", "c\n", "de"]
 
 
-def test_unsafe_codes_hold_every_char_a_fixer_changes() -> None:
-    safe = "".join(chr(code) for code in range(0x30000) if code not in unsafe_codes())
+@configs
+def test_unsafe_codes_hold_every_char_an_enabled_fixer_changes(name: str) -> None:
+    config = config_of(name)
+    unsafe = screen(config).unsafe
+    safe = "".join(chr(code) for code in range(0x30000) if code not in unsafe)
     safe = "".join(char for char in safe if not 0xD800 <= ord(char) < 0xE000)
+    # Every fixer ftfy has but the HTML one and fix_encoding's helpers (bytes, mojibake).
+    not_per_character = ("unescape_html", "restore_byte_a0", "replace_lossy_sequences")
+    not_per_character += ("decode_inconsistent_utf8",)
     fixers: list[Callable[[str], str]] = [
-        ftfy.fixes.fix_c1_controls,
-        ftfy.fixes.fix_latin_ligatures,
-        ftfy.fixes.fix_character_width,
-        ftfy.fixes.uncurl_quotes,
-        ftfy.fixes.fix_line_breaks,
-        ftfy.fixes.fix_surrogates,
-        ftfy.fixes.remove_control_chars,
-        ftfy.fixes.remove_terminal_escapes,
-        lambda text: unicodedata.normalize("NFC", text),
+        fixer
+        for name, fixer in ftfy.FIXERS.items()
+        if name not in not_per_character and getattr(config, name)
     ]
+    if config.normalization:
+        fixers.append(lambda text: unicodedata.normalize(config.normalization, text))
     for fixer in fixers:
         assert fixer(safe) == safe
 
 
-def test_unsafe_codes_hold_second_half_of_every_composition() -> None:
+def test_encoding_preset_screens_only_what_its_fixers_touch() -> None:
+    unsafe = screen(PRESETS["encoding"]).unsafe
+    kept = "\N{RIGHT SINGLE QUOTATION MARK}\N{LATIN SMALL LIGATURE FI}\N{FULLWIDTH COMMA}\r"
+    kept += "\N{LINE SEPARATOR}\N{COMBINING ACUTE ACCENT}\N{ANGSTROM SIGN}"
+    assert not {ord(char) for char in kept} & unsafe
+    assert {0x7, 0x1B, 0x85, 0xFEFF} <= unsafe
+    assert not screen(PRESETS["encoding"]).quotes
+    assert screen(PRESETS["ftfy"]).quotes
+
+
+@pytest.mark.parametrize("form", ["NFC", "NFKC"])
+def test_unsafe_codes_hold_second_half_of_every_composition(form: str) -> None:
+    unsafe = normalization_unsafe_codes(form)
     for code in range(0x30000):
         decomposition = unicodedata.decomposition(chr(code)).split()
         if len(decomposition) == 2 and not decomposition[0].startswith("<"):
-            assert int(decomposition[1], 16) in unsafe_codes(), hex(code)
+            assert int(decomposition[1], 16) in unsafe, hex(code)
+
+
+def test_stage_options_build_the_ftfy_config() -> None:
+    assert FixEncoding().config == PRESETS["encoding"]
+    assert FixEncoding(preset="ftfy").config == ftfy.TextFixerConfig()
+    assert PRESETS["encoding"] == ftfy.TextFixerConfig(
+        fix_latin_ligatures=False,
+        fix_character_width=False,
+        uncurl_quotes=False,
+        fix_line_breaks=False,
+        normalization=None,
+    )
+    stage = FixEncoding(preset="ftfy", uncurl_quotes=False, normalization="none")
+    assert stage.config == ftfy.TextFixerConfig(uncurl_quotes=False, normalization=None)
+    assert FixEncoding(unescape_html=False, normalization="NFKC").config == PRESETS[
+        "encoding"
+    ]._replace(unescape_html=False, normalization="NFKC")
+
+
+def test_stage_options_are_set_from_config(tmp_path) -> None:
+    sets = ["fix_encoding.preset=ftfy", "fix_encoding.uncurl_quotes=false"]
+    config = load_config(inputs=("x",), output=str(tmp_path / "out"), sets=sets)
+    stage = next(s for s in config.build_stages() if s.name == "fix_encoding")
+    assert stage.config == ftfy.TextFixerConfig(uncurl_quotes=False)
+    assert config.to_dict()["stages"]["fix_encoding"]["preset"] == "ftfy"
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        pytest.param({"preset": "strict"}, "must be one of 'encoding', 'ftfy'", id="preset"),
+        pytest.param({"uncurl_quotes": "yes"}, "must be true or false", id="toggle"),
+        pytest.param({"normalization": "NFX"}, "must be one of", id="normalization"),
+        pytest.param({"unescape_html": "always"}, "must be", id="unescape-html"),
+        pytest.param({"explain": False}, "is not an option", id="explain"),
+    ],
+)
+def test_stage_options_reject_bad_values(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        registry.build("fix_encoding", options)
 
 
 def test_stage_keeps_rows_order_and_columns(make_batch) -> None:
@@ -224,6 +372,7 @@ def test_stage_skips_rows_marked_for_removal(make_batch) -> None:
     assert out.column(ENCODING_FIXES).to_pylist() == [0, 2]
 
 
+@presets
 @pytest.mark.parametrize(
     "text",
     [
@@ -231,8 +380,8 @@ def test_stage_skips_rows_marked_for_removal(make_batch) -> None:
         pytest.param("x" * 999_999 + "Ã©\N{RIGHT SINGLE QUOTATION MARK}", id="no-break"),
     ],
 )
-def test_stage_splits_lines_longer_than_max_decode_length(text: str) -> None:
-    assert_stage_matches_ftfy([text, "short\N{RIGHT SINGLE QUOTATION MARK}\n"])
+def test_stage_splits_lines_longer_than_max_decode_length(preset: str, text: str) -> None:
+    assert_stage_matches_ftfy([text, "short\N{RIGHT SINGLE QUOTATION MARK}\n"], preset)
 
 
 def test_stage_declares_its_counter_as_its_column() -> None:
@@ -248,38 +397,45 @@ def test_stage_on_empty_batch(make_batch) -> None:
 
 
 @pytest.mark.shared_data
+@presets
 @pytest.mark.parametrize("stem", MOJIBAKE_FILES)
-def test_matches_ftfy_on_mojibake_cases(stem: str) -> None:
+def test_matches_ftfy_on_mojibake_cases(preset: str, stem: str) -> None:
     originals = load_mojibake(stem)
-    assert [fix_text_fast(text) for text in originals] == [ftfy.fix_text(t) for t in originals]
-    assert_stage_matches_ftfy(originals)
+    config = PRESETS[preset]
+    expected = [ftfy.fix_text(text, config=config) for text in originals]
+    assert [fix_text_fast(text, config) for text in originals] == expected
+    assert_stage_matches_ftfy(originals, preset)
 
 
 @pytest.mark.shared_data
+@presets
 @pytest.mark.parametrize(
     "load",
     [
         pytest.param(lambda: load_bbc(200), id="bbc-news"),
         pytest.param(lambda: load_cc_text(120), id="cc-text"),
         pytest.param(lambda: load_oscar(15), id="line-quality-oscar"),
+        pytest.param(lambda: load_chardet(2000), id="encoding-chardet"),
     ],
 )
-def test_matches_ftfy_on_real_text(load: Callable[[], list[str]]) -> None:
-    assert_stage_matches_ftfy(load())
+def test_matches_ftfy_on_real_text(preset: str, load: Callable[[], list[str]]) -> None:
+    assert_stage_matches_ftfy(load(), preset)
 
 
 @pytest.mark.slow
 @pytest.mark.shared_data
+@presets
 @pytest.mark.parametrize(
     "load",
     [
         pytest.param(lambda: load_bbc(3000), id="bbc-news"),
         pytest.param(lambda: load_cc_text(1000), id="cc-text"),
         pytest.param(lambda: load_oscar(1000), id="line-quality-oscar"),
+        pytest.param(lambda: load_chardet(None), id="encoding-chardet"),
     ],
 )
-def test_matches_ftfy_on_all_real_text(load: Callable[[], list[str]]) -> None:
-    assert_stage_matches_ftfy(load())
+def test_matches_ftfy_on_all_real_text(preset: str, load: Callable[[], list[str]]) -> None:
+    assert_stage_matches_ftfy(load(), preset)
 
 
 # Characters that take part in ftfy's fixes, to make hypothesis hit them often.
@@ -291,6 +447,7 @@ RISKY = (
     + "\N{COMBINING ACUTE ACCENT}\N{COMBINING CEDILLA}\N{ANGSTROM SIGN}"
     + "\N{HANGUL CHOSEONG KIYEOK}\N{HANGUL JUNGSEONG A}\N{HANGUL JONGSEONG KIYEOK}가"
     + "\N{LATIN SMALL LIGATURE FI}\N{FULLWIDTH LATIN CAPITAL LETTER A}\N{IDEOGRAPHIC SPACE}"
+    + "\N{FULLWIDTH COMMA}\N{SUPERSCRIPT TWO}\N{MICRO SIGN}"
     + "\r\n\t\x00\x1b[m\N{LINE SEPARATOR}\N{ZERO WIDTH NO-BREAK SPACE}\ufffd"
     + "&;#<ampltx0123 a?"
 )
@@ -304,23 +461,28 @@ risky_texts = st.lists(
 ).map("".join)
 
 
+@configs
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=risky_texts)
-def test_fix_text_fast_equals_ftfy_on_random_text(text: str) -> None:
-    assert fix_text_fast(text) == ftfy.fix_text(text)
-    assert fix_and_count(text) == ftfy_fix_and_count(text)
+def test_fix_text_fast_equals_ftfy_on_random_text(name: str, text: str) -> None:
+    config = config_of(name)
+    assert fix_text_fast(text, config) == ftfy.fix_text(text, config=config)
+    assert fix_and_count(text, config) == ftfy_fix_and_count(text, config)
 
 
+@configs
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(texts=st.lists(risky_texts, max_size=8))
-def test_stage_equals_ftfy_on_random_batches(texts: list[str]) -> None:
-    assert_stage_matches_ftfy(texts)
+def test_stage_equals_ftfy_on_random_batches(name: str, texts: list[str]) -> None:
+    assert_stage_matches_ftfy(texts, name)
 
 
+@configs
 @settings(max_examples=200, deadline=None)
 @given(text=risky_texts)
-def test_unscreened_text_is_stable(text: str) -> None:
-    screened = pc.match_substring_regex(pa.array([text]), document_screen_pattern())
+def test_unscreened_text_is_stable(name: str, text: str) -> None:
+    config = config_of(name)
+    screened = pc.match_substring_regex(pa.array([text]), screen(config).pattern)
     if not screened[0].as_py():
-        assert all(is_stable_segment(segment) for segment in segments(text))
-        assert ftfy.fix_text(text) == text
+        assert not needs_fixing(text, config)
+        assert ftfy.fix_text(text, config=config) == text
