@@ -29,6 +29,7 @@ from cleanse.schema import ID, REASON, TEXT
 from cleanse.stages import registry
 from cleanse.stages.encoding import (
     ENCODING_FIXES,
+    OPTIONS,
     PRESETS,
     FixEncoding,
     fix_and_count,
@@ -486,3 +487,24 @@ def test_unscreened_text_is_stable(name: str, text: str) -> None:
     if not screened[0].as_py():
         assert not needs_fixing(text, config)
         assert ftfy.fix_text(text, config=config) == text
+
+
+TOGGLES = [name for name in OPTIONS if name not in ("unescape_html", "normalization")]
+any_options = st.fixed_dictionaries(
+    {
+        "preset": st.sampled_from(PRESET_NAMES),
+        "unescape_html": st.sampled_from([None, True, False, "auto"]),
+        "normalization": st.sampled_from([None, "none", "NFC", "NFD", "NFKC", "NFKD"]),
+        **{name: st.sampled_from([None, True, False]) for name in TOGGLES},
+    }
+)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(options=any_options, texts=st.lists(risky_texts, min_size=1, max_size=4))
+def test_stage_equals_ftfy_under_any_options(options: dict[str, Any], texts: list[str]) -> None:
+    stage = FixEncoding(**options)
+    out = stage(make_batch(texts)).column(TEXT).to_pylist()
+    assert out == [ftfy.fix_text(text, config=stage.config) for text in texts]
+    for text in texts:
+        assert fix_and_count(text, stage.config) == ftfy_fix_and_count(text, stage.config)
