@@ -21,7 +21,8 @@ Systems:
   the default pipeline without the dedup stages (they drop whole documents, which a
   per-page extraction benchmark cannot score). A rejected page scores as empty output.
   ``cleanse-no-fix`` adds a row for the same run without ``fix_encoding`` (transparency
-  only: ftfy straightens curly quotes, which trafilatura-eval's snippets contain).
+  only: what the stage costs or gains; with ``--set fix_encoding.preset=ftfy`` it
+  straightens curly quotes, which trafilatura-eval's snippets contain).
   The url comes from the gold data (aeb, cleaneval, cleanportaleval, trafilatura-eval),
   so site mining sees the pages of one site together; the other sets have no url.
 
@@ -74,8 +75,8 @@ BASELINES: dict[str, dict[str, bool]] = {
     "recall": {"favor_recall": True},
 }
 CLEANSE_PIPELINE = ("extract_html", "fix_encoding", "strip_boilerplate", "site_boilerplate")
-#: Extra row for transparency: the same run without fix_encoding, which straightens curly
-#: quotes (ftfy's default) so trafilatura-eval's gold snippets with them stop matching.
+#: Extra row for transparency: the same run without fix_encoding. Its "ftfy" preset
+#: straightens curly quotes, so trafilatura-eval's gold snippets with them stop matching.
 NO_FIX = "cleanse w/o fix_encoding"
 # trafilatura measured on these sets (4-gram F1; snippet F1 for trafilatura-eval), as
 # stated in issue 3: the bar cleanse has to clear, alongside this run's own baselines.
