@@ -12,10 +12,11 @@ turns off is the identity; each step it leaves on is the identity on a *stable* 
    Its sub-options (``restore_byte_a0``...) only act past that test.
 3. ``fix_c1_controls``, ``fix_latin_ligatures``, ``fix_character_width``,
    ``uncurl_quotes``, ``fix_line_breaks``, ``fix_surrogates``, ``remove_control_chars``
-   each map single characters (a pair of surrogates at most), so they change nothing in
-   a text without the characters they map. Those characters are read from ftfy itself:
-   a character is *touched* when it is absent from ``fixer(every_code_point)`` (for a
-   per-character, idempotent fixer a changed character is never another one's image).
+   each map single characters (a surrogate pair or ``"\\r\\n"`` at most), so they
+   change nothing in a text without the characters they map. Those characters are read
+   from ftfy itself: a character is *touched* when it is absent from
+   ``fixer(every_code_point)`` (for a per-character, idempotent fixer a changed
+   character is never another one's image).
    With ``fix_c1_controls`` on, C1 controls (U+0080..U+009F) are added whole.
    ``remove_terminal_escapes`` only matches from an ESC, which is added when it is on.
    Surrogates always count (Arrow strings cannot hold them anyway).
@@ -32,9 +33,10 @@ turns off is the identity; each step it leaves on is the identity on a *stable* 
 the normalisation-unsafe ones, an RE2 pattern for Arrow (those characters, HTML entities
 when ``unescape_html`` is on, and a *superset* of ``BADNESS_RE`` when ``fix_encoding``
 is on, translated from its parse tree: anchors dropped, ``\\w`` widened to every
-non-ASCII character, ``\\s`` spelt out as Python's whitespace) and the exact check
-`Screen.is_stable`. A text the pattern does not match has only stable segments: a
-match inside a segment is a match inside the text (no anchors, no look-arounds).
+non-ASCII character, ``\\s`` spelt out as Python's whitespace) and the per-segment check
+`Screen.is_stable` (``unicodedata.is_normalized`` instead of the table). A text the
+pattern does not match has only stable segments: a match inside a segment is a match
+inside the text (no anchors, no look-arounds).
 """
 
 from __future__ import annotations
