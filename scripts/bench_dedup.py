@@ -237,20 +237,46 @@ def run_cleanse(corpus: str, num_docs: int, args, *, workers: int = 1):
     return pairs
 
 
+def numpy_minhash(hashes, doc, num_docs: int, a, b) -> np.ndarray:
+    """datasketch's affine32 arithmetic in plain numpy, shingles of all documents at once
+    (cleanse's implementation before its compiled kernels): the floor a pure numpy
+    pipeline cannot go below."""
+    signatures = np.full((num_docs, len(a)), np.uint32(0xFFFFFFFF), dtype=np.uint32)
+    h = hashes.astype(np.uint32)
+    h = h ^ (h >> np.uint32(16))
+    h = h * np.uint32(0x85EBCA6B)
+    h = h ^ (h >> np.uint32(13))
+    h = h * np.uint32(0xC2B2AE35)
+    h = h ^ (h >> np.uint32(16))
+    buffer = np.empty((len(a), 4096), dtype=np.uint32)
+    for lo in range(0, len(h), 4096):
+        hv, owner = h[lo : lo + 4096], doc[lo : lo + 4096]
+        permuted = buffer[:, : len(hv)]
+        np.multiply(a[:, None], hv[None, :], out=permuted)
+        permuted += b[:, None]
+        segment = np.flatnonzero(np.append(True, owner[1:] != owner[:-1]))
+        mins = np.minimum.reduceat(permuted, segment, axis=1).T
+        rows = owner[segment]
+        signatures[rows[0]] = np.minimum(signatures[rows[0]], mins[0])
+        signatures[rows[1:]] = mins[1:]
+    return signatures
+
+
 def run_floor(corpus: str, num_docs: int, args):
-    """Time only the MinHash arithmetic (numpy) on shingle hashes computed beforehand."""
+    """Time only the MinHash arithmetic (numpy) on distinct shingle hashes computed beforehand."""
     from cleanse.dedup.params import MinHashParams
-    from cleanse.dedup.shingles import word_shingle_hashes
-    from cleanse.dedup.signatures import _distinct, minhash_hashes
+    from cleanse.dedup.signatures import shingle_sets
 
     params = MinHashParams(num_perm=args.num_perm)
+    a, b = params.permutations()
     prepared = []
     for batch in _corpus_batches(corpus, 0, num_docs):
-        words = word_shingle_hashes(batch.column(1), n=5, short_docs="whole")
-        prepared.append((*_distinct(words.hashes, words.doc), batch.num_rows))
+        values, sizes, _ = shingle_sets(batch.column(1), params, "whole")
+        doc = np.repeat(np.arange(batch.num_rows), sizes)
+        prepared.append((values, doc, batch.num_rows))
     started = time.perf_counter()
     for hashes, doc, rows in prepared:
-        minhash_hashes(hashes, doc, rows, params)
+        numpy_minhash(hashes, doc, rows, a, b)
     return time.perf_counter() - started
 
 

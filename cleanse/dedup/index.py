@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cleanse.dedup import kernels
 from cleanse.dedup.params import LshParams
 
 logger = logging.getLogger(__name__)
@@ -164,9 +165,9 @@ class SetStore:
     def jaccard(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
         """Return the exact Jaccard of the sets of rows `left[i]` and `right[i]`.
 
-        Both sets of each pair are tagged with the pair's index and sorted together;
-        a value present in both appears twice in a row. Pairs are taken in chunks
-        of about `SET_CHUNK` values. Two empty sets have Jaccard 1.
+        Sets are sorted and distinct: a merge of the two counts the common values
+        (`kernels.common_counts`). Pairs are read in chunks of about `SET_CHUNK`
+        values. Two empty sets have Jaccard 1.
         """
         left_sizes, right_sizes = self.sizes(left), self.sizes(right)
         out = np.empty(len(left), dtype=np.float64)
@@ -175,24 +176,23 @@ class SetStore:
         while lo < len(left):
             hi = int(np.searchsorted(cost, (cost[lo - 1] if lo else 0) + SET_CHUNK, "right"))
             hi = max(hi, lo + 1)
-            l_rows, r_rows = left[lo:hi], right[lo:hi]
             l_sizes, r_sizes = left_sizes[lo:hi], right_sizes[lo:hi]
-            pair = np.arange(hi - lo, dtype=np.uint64)
-            tagged = np.concatenate(
-                [
-                    (np.repeat(pair, l_sizes) << np.uint64(32))
-                    | self.values(l_rows).astype(np.uint64),
-                    (np.repeat(pair, r_sizes) << np.uint64(32))
-                    | self.values(r_rows).astype(np.uint64),
-                ]
+            common = kernels.common_counts(
+                self.values(left[lo:hi]),
+                _offsets(l_sizes),
+                self.values(right[lo:hi]),
+                _offsets(r_sizes),
             )
-            tagged.sort()
-            both = tagged[1:][tagged[1:] == tagged[:-1]] >> np.uint64(32)
-            common = np.bincount(both.astype(np.int64), minlength=hi - lo)
             union = l_sizes + r_sizes - common
             out[lo:hi] = np.where(union > 0, common / np.maximum(union, 1), 1.0)
             lo = hi
         return out
+
+
+def _offsets(sizes: np.ndarray) -> np.ndarray:
+    offsets = np.zeros(len(sizes) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    return offsets
 
 
 def similarity_function(

@@ -1,11 +1,14 @@
 """MinHash signatures of whole batches, bit-identical to ``datasketch.MinHash``.
 
-The arithmetic is datasketch's, applied to all shingles of a run of documents at
-once: permute every shingle hash with all `num_perm` permutations (a ``(shingles,
-num_perm)`` array, built in chunks to bound memory), then take the minimum per
-document with ``np.minimum.reduceat`` over the shingles, which are grouped by
-document. Given the same shingles, ``hashfunc=shingle_hash32``, seed, num_perm and
-scheme, ``datasketch.MinHash(...).hashvalues`` equals our row (tested).
+Per run of documents (about `TEXT_CHUNK` bytes of text): `kernels.scan_tokens` cuts
+the raw bytes into tokens and hashes the ASCII ones; the distinct non-ASCII tokens
+are normalised once by pyarrow (`normalize_texts`) and their words hashed
+(`kernels.hash_words`); `kernels.shingle_sets` builds each document's sorted
+distinct shingle hashes (word or character shingles, see `char_mode`); the MinHash
+kernels apply datasketch's permutations to them. Given the same shingles,
+``hashfunc=shingle_hash32``, seed, num_perm and scheme,
+``datasketch.MinHash(...).hashvalues`` equals our row (tested), and the sets equal
+those of `shingles` + `shingle_hash32` (tested).
 """
 
 from __future__ import annotations
@@ -16,74 +19,99 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cleanse.dedup.params import MAX_HASH32, MERSENNE_PRIME, MinHashParams
+from cleanse.dedup import kernels
+from cleanse.dedup.params import MinHashParams
 from cleanse.dedup.shingles import (
+    _SPLIT_TABLE,
+    NO_SPACE_SCRIPTS,
+    NO_SPACE_SHARE,
     ShortDocs,
-    Spans,
     normalize_texts,
-    unit_spans,
-    word_shingle_hashes,
 )
 
-#: Shingles permuted at once: 4096 x 128 permutations x 4 bytes = 2 MB, about L2.
-SHINGLE_CHUNK = 4096
 #: Raw text handled at once, in bytes: bounds the per-token arrays (~40 bytes a byte).
 TEXT_CHUNK = 4 << 20
 
-_FMIX32 = (16, 0x85EBCA6B, 13, 0xC2B2AE35, 16)
+
+def _byte_kinds() -> np.ndarray:
+    """`kernels.scan_tokens` byte classes: what `_SPLIT_TABLE` maps to space cuts tokens;
+    ASCII letters and digits are simple; ``<=>`` and non-ASCII bytes need pyarrow."""
+    kinds = np.full(256, kernels.COMPLEX, dtype=np.uint8)
+    kinds[_SPLIT_TABLE == 0x20] = kernels.SEPARATOR
+    ascii_bytes = np.arange(128)
+    alnum = np.array([chr(c).isascii() and chr(c).isalnum() for c in ascii_bytes])
+    kinds[ascii_bytes[alnum]] = kernels.SIMPLE
+    return kinds
 
 
-def _fmix32(h: np.ndarray) -> np.ndarray:
-    """The MurmurHash3 32-bit finaliser datasketch applies before affine permutations."""
-    s1, m1, s2, m2, s3 = (np.uint32(c) for c in _FMIX32)
-    h = h ^ (h >> s1)
-    h = h * m1
-    h = h ^ (h >> s2)
-    h = h * m2
-    return h ^ (h >> s3)
+_KINDS = _byte_kinds()
+_EMPTY = np.frombuffer(b"", dtype=np.uint8)
 
 
-def minhash_hashes(
-    hashes: np.ndarray, doc: np.ndarray, num_docs: int, params: MinHashParams
-) -> np.ndarray:
-    """Return the ``(num_docs, num_perm)`` uint32 signatures of grouped shingle hashes.
+def _bytes(strings: pa.StringArray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the UTF-8 bytes (read-only, never a copy) and int64 offsets of `strings`."""
+    offsets = np.frombuffer(strings.buffers()[1], dtype=np.int32)
+    offsets = offsets[strings.offset : strings.offset + len(strings) + 1].astype(np.int64)
+    base = offsets[0]
+    buffer = strings.buffers()[2]
+    data = _EMPTY if buffer is None else np.frombuffer(buffer, dtype=np.uint8)
+    return data[base : offsets[-1]], offsets - base
 
-    `hashes` are 32-bit shingle hashes and `doc` their document (ascending). A
-    document without shingles keeps the all-max row datasketch starts from; callers
-    decide what that means (see `has_signature` in `compute_signatures`).
+
+def _special_counts(distinct: pa.StringArray) -> np.ndarray:
+    """Characters of `NO_SPACE_SCRIPTS` in each normalised string (only non-ASCII can have any)."""
+    special = np.zeros(len(distinct), dtype=np.int64)
+    non_ascii = np.flatnonzero(~np.asarray(pc.string_is_ascii(distinct), dtype=bool))
+    if len(non_ascii):
+        counts = pc.count_substring_regex(distinct.take(pa.array(non_ascii)), NO_SPACE_SCRIPTS)
+        special[non_ascii] = np.asarray(pc.fill_null(counts, 0), dtype=np.int64)
+    return special
+
+
+def shingle_sets(
+    texts: pa.StringArray, params: MinHashParams, short_docs: ShortDocs
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return ``(values, set_sizes, counts)`` of raw `texts` (nulls are empty).
+
+    Each document's sorted distinct shingle hashes, concatenated; the size of each
+    set; the number of shingles of each document, repeats included.
     """
-    a, b = params.permutations()
-    signatures = np.full((num_docs, params.num_perm), np.uint32(MAX_HASH32), dtype=np.uint32)
-    if not len(hashes):
-        return signatures
-    legacy = params.scheme == "legacy"
-    buffer = np.empty(
-        (params.num_perm, min(SHINGLE_CHUNK, len(hashes))),
-        dtype=np.uint64 if legacy else np.uint32,
+    data, offsets = _bytes(texts)
+    doc_tokens, token_hash, token_ref, token_len, complex_data, complex_offsets = (
+        kernels.scan_tokens(data, offsets, _SPLIT_TABLE, _KINDS)
     )
-    mixed = hashes.astype(np.uint64) if legacy else _fmix32(hashes.astype(np.uint32))
-    a_col, b_col = a[:, None], b[:, None]
-    for lo in range(0, len(hashes), SHINGLE_CHUNK):
-        hv, owner = mixed[lo : lo + SHINGLE_CHUNK], doc[lo : lo + SHINGLE_CHUNK]
-        # Permutations along rows, shingles along columns: reduceat then runs over
-        # contiguous memory, 20x faster than reducing along axis 0. The buffer is
-        # reused and sized to stay in cache.
-        permuted = buffer[:, : len(hv)]
-        np.multiply(a_col, hv[None, :], out=permuted)
-        permuted += b_col
-        if legacy:
-            # uint64 wrap-around before the modulo, exactly as datasketch computes it.
-            permuted %= MERSENNE_PRIME
-            permuted &= MAX_HASH32
-        segment = np.flatnonzero(np.append(True, owner[1:] != owner[:-1]))
-        mins = np.minimum.reduceat(permuted, segment, axis=1).T
-        rows = owner[segment]
-        if legacy:
-            mins = mins.astype(np.uint32)
-        # Only the first and last document of a chunk can continue across chunks.
-        signatures[rows[0]] = np.minimum(signatures[rows[0]], mins[0])
-        signatures[rows[1:]] = mins[1:]
-    return signatures
+    complex_tokens = pa.StringArray.from_buffers(
+        len(complex_offsets) - 1,
+        pa.py_buffer(complex_offsets.astype(np.int32)),
+        pa.py_buffer(complex_data),
+    )
+    # Every distinct complex token is normalised once; it may become several words or none.
+    encoded = pc.dictionary_encode(complex_tokens)
+    distinct = normalize_texts(encoded.dictionary)
+    normalized, normalized_offsets = _bytes(distinct)
+    distinct_words, word_hash, letters = kernels.hash_words(normalized, normalized_offsets)
+    values, set_sizes, counts, _by_char = kernels.shingle_sets(
+        data,
+        offsets,
+        _SPLIT_TABLE,
+        _KINDS,
+        doc_tokens,
+        token_hash,
+        token_ref,
+        token_len,
+        np.asarray(encoded.indices, dtype=np.int64),
+        distinct_words,
+        word_hash,
+        letters,
+        _special_counts(distinct),
+        normalized,
+        normalized_offsets,
+        params.ngram,
+        params.char_ngram,
+        short_docs == "whole",
+        NO_SPACE_SHARE,
+    )
+    return values, set_sizes, counts
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,31 +129,6 @@ class Sketches:
     counts: np.ndarray
     set_offsets: np.ndarray
     set_values: np.ndarray
-
-
-def _distinct(hashes: np.ndarray, doc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return the sorted distinct ``(doc, hash)`` pairs of grouped shingle hashes."""
-    packed = (doc.astype(np.uint64) << np.uint64(32)) | hashes.astype(np.uint64)
-    packed.sort()
-    keep = np.empty(len(packed), dtype=bool)
-    if len(packed):
-        keep[0] = True
-        np.not_equal(packed[1:], packed[:-1], out=keep[1:])
-    packed = packed[keep]
-    return (packed & np.uint64(MAX_HASH32)).astype(np.uint32), (packed >> np.uint64(32)).astype(
-        np.int64
-    )
-
-
-def _char_hashes(
-    texts: pa.Array, rows: np.ndarray, params: MinHashParams, short_docs: ShortDocs
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Character shingles of `rows` (scripts without spaces): ``(hashes, doc, counts)``."""
-    strings = normalize_texts(texts.take(pa.array(rows)))
-    strings = pc.replace_substring(strings, " ", "")
-    spans: Spans = unit_spans(strings, by_char=True, n=params.char_ngram, short_docs=short_docs)
-    counts = np.bincount(spans.doc, minlength=len(rows))
-    return spans.hashes(), rows[spans.doc], counts
 
 
 def _chunks(offsets: np.ndarray) -> list[tuple[int, int]]:
@@ -146,9 +149,9 @@ def compute_sketches(
 ) -> Sketches:
     """Return signatures, shingle counts and distinct shingle sets of raw `texts`.
 
-    Word shingles come from `word_shingle_hashes`, character shingles (scripts
-    without spaces) from the normalised text; each document's shingle hashes are
-    made distinct (sorted) before the MinHash arithmetic, which repeats cannot change.
+    Word shingles, or character shingles for scripts without spaces (`char_mode`);
+    the MinHash arithmetic runs on each document's distinct shingle hashes, which
+    repeats cannot change.
     """
     texts = pc.fill_null(pc.cast(texts, pa.string()), "")
     if isinstance(texts, pa.ChunkedArray):
@@ -158,22 +161,19 @@ def compute_sketches(
     signatures = np.empty((len(texts), params.num_perm), dtype=np.uint32)
     counts = np.zeros(len(texts), dtype=np.int64)
     set_sizes = np.zeros(len(texts), dtype=np.int64)
+    a, b = params.permutations()
+    legacy = params.scheme == "legacy"
     values = []
     for start, stop in _chunks(offsets):
-        chunk = texts.slice(start, stop - start)
-        words = word_shingle_hashes(chunk, n=params.ngram, short_docs=short_docs)
-        hashes, doc, chunk_counts = words.hashes, words.doc, words.counts
-        if words.by_char.any():
-            rows = np.flatnonzero(words.by_char)
-            char_h, char_doc, char_counts = _char_hashes(chunk, rows, params, short_docs)
-            chunk_counts = chunk_counts.copy()
-            chunk_counts[rows] = char_counts
-            hashes, doc = np.concatenate([hashes, char_h]), np.concatenate([doc, char_doc])
-        hashes, doc = _distinct(hashes, doc)
-        signatures[start:stop] = minhash_hashes(hashes, doc, stop - start, params)
+        chunk_values, chunk_sizes, chunk_counts = shingle_sets(
+            texts.slice(start, stop - start), params, short_docs
+        )
+        set_offsets = np.zeros(stop - start + 1, dtype=np.int64)
+        np.cumsum(chunk_sizes, out=set_offsets[1:])
+        kernels.minhash(chunk_values, set_offsets, a, b, legacy, signatures[start:stop])
         counts[start:stop] = chunk_counts
-        set_sizes[start:stop] = np.bincount(doc, minlength=stop - start)
-        values.append(hashes)
+        set_sizes[start:stop] = chunk_sizes
+        values.append(chunk_values)
     return Sketches(
         signatures=signatures,
         counts=counts,
@@ -193,3 +193,20 @@ def compute_signatures(
     """
     sketches = compute_sketches(texts, params, short_docs=short_docs)
     return sketches.signatures, sketches.counts
+
+
+def _load_kernels() -> None:
+    """Load the compiled kernels (compile them, the first time on a machine) now.
+
+    Done when this module is imported, in the process that builds the stage: the
+    local engine forks its workers after that, and they inherit the loaded code
+    instead of each loading it again (0.2-0.5 s a process).
+    """
+    compute_sketches(
+        pa.array(["load the compiled kernels", "東京都の天気"]), MinHashParams(num_perm=2)
+    )
+    empty, offsets = np.zeros(0, dtype=np.uint32), np.zeros(1, dtype=np.int64)
+    kernels.common_counts(empty, offsets, empty, offsets)
+
+
+_load_kernels()

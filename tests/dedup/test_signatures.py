@@ -10,10 +10,12 @@ import numpy as np
 import pyarrow as pa
 import pytest
 from datasketch import LeanMinHash, MinHash, MinHashLSH
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cleanse.dedup.params import MinHashParams, choose_lsh
 from cleanse.dedup.shingles import normalize_text, shingle_hash32, shingles
-from cleanse.dedup.signatures import SHINGLE_CHUNK, compute_signatures
+from cleanse.dedup.signatures import compute_signatures, compute_sketches
 from conftest import shared_data
 
 EDGE_CASES = [
@@ -82,12 +84,18 @@ def test_crawled_text_bit_identical_to_datasketch() -> None:
         np.testing.assert_array_equal(signatures[row], datasketch_signature(text, params))
 
 
-def test_document_larger_than_a_shingle_chunk() -> None:
-    text = " ".join(f"w{i}" for i in range(SHINGLE_CHUNK + 500))
-    params = MinHashParams(num_perm=16)
-    signatures, counts = compute_signatures(pa.array(["short one here", text, "z y"]), params)
-    assert counts[1] == SHINGLE_CHUNK + 500 - 4
-    np.testing.assert_array_equal(signatures[1], datasketch_signature(text, params))
+@pytest.mark.parametrize("scheme", ["affine32", "legacy"])
+def test_documents_larger_than_the_kernels_first_buffers(scheme: str) -> None:
+    """The compiled loops start with 1024-word, 4096-byte scratch buffers and grow them."""
+    words = " ".join(f"w{i}" for i in range(5000))
+    chars = "東京都の天気は晴れです" * 700
+    params = MinHashParams(num_perm=16, scheme=scheme)
+    texts = ["short one here", words, "z y", chars]
+    signatures, counts = compute_signatures(pa.array(texts), params)
+    assert counts[1] == 5000 - 4
+    assert counts[3] == len(chars) - 4
+    for row in (1, 3):
+        np.testing.assert_array_equal(signatures[row], datasketch_signature(texts[row], params))
 
 
 def test_signatures_do_not_depend_on_batch_boundaries() -> None:
@@ -159,10 +167,8 @@ def test_split_and_probabilities_match_datasketch(threshold: float, weights: tup
     )
 
 
-def test_bulk_word_path_equals_scalar_reference() -> None:
-    """Tokens are cut before normalising; the shingle hashes must not notice."""
-    from cleanse.dedup.shingles import word_shingle_hashes
-
+def test_bulk_sets_equal_scalar_reference() -> None:
+    """Tokens are cut before normalising; the shingle sets must not notice."""
     texts = [
         *EDGE_CASES,
         "a=\N{COMBINING LONG SOLIDUS OVERLAY}b c d e f g h",
@@ -171,10 +177,45 @@ def test_bulk_word_path_equals_scalar_reference() -> None:
         "\N{COMBINING ACUTE ACCENT}start with a mark and go on",
         # A token that normalises to two words next to an empty one (trailing ":").
         "0\x800:",
+        # Character mode rebuilt from tokens: ASCII, punctuation and digits in between.
+        "東京 2024年、ABC会社の<発表>です。 x=y 続きは明日",
+        "ภาษาไทย ABC ไม่มี ช่องว่าง",
+        "東京",
+        "a < b <= c => d",
     ]
-    words = word_shingle_hashes(pa.array(texts), n=5, short_docs="whole")
+    for short_docs in ("whole", "skip"):
+        sketches = compute_sketches(
+            pa.array(texts), MinHashParams(num_perm=8), short_docs=short_docs
+        )
+        for row, text in enumerate(texts):
+            grams = shingles(text, short_docs=short_docs)
+            expected = sorted({shingle_hash32(gram) for gram in grams})
+            lo, hi = sketches.set_offsets[row], sketches.set_offsets[row + 1]
+            assert sketches.set_values[lo:hi].tolist() == expected, text
+            assert sketches.counts[row] == len(grams), text
+
+
+# Characters where the compiled path could drift from the scalar reference: ASCII
+# cut points, ``<=>`` (compose with U+0338), width and case folds, digits of other
+# scripts, marks, scripts without spaces, Unicode spaces and punctuation.
+_TRICKY = (
+    "ab Z09 \t\n.,:;!?<=>-'\"/"
+    "\u0338\u0301ßςΣéÉ\uff21\uff11\u0663\u00a0\u2003\u2014\u2019"
+    "東京都の天気晴れカタ\u0e20\u0e32\u0e29\u0e32\u0e44\u0e17\u0e22\ufb01😀"
+)
+
+
+@pytest.mark.fuzz
+@given(
+    texts=st.lists(st.text(alphabet=_TRICKY, max_size=80), min_size=1, max_size=6),
+    ngram=st.integers(1, 6),
+)
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+def test_any_text_sets_and_counts_equal_scalar_reference(texts: list[str], ngram: int) -> None:
+    params = MinHashParams(num_perm=4, ngram=ngram, char_ngram=ngram)
+    sketches = compute_sketches(pa.array(texts), params)
     for row, text in enumerate(texts):
-        if words.by_char[row]:
-            continue
-        expected = [shingle_hash32(gram) for gram in shingles(text)]
-        assert words.hashes[words.doc == row].tolist() == expected, text
+        grams = shingles(text, ngram=ngram, char_ngram=ngram)
+        lo, hi = sketches.set_offsets[row], sketches.set_offsets[row + 1]
+        assert sketches.set_values[lo:hi].tolist() == sorted({shingle_hash32(g) for g in grams})
+        assert sketches.counts[row] == len(grams)
