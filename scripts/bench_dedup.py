@@ -156,13 +156,17 @@ def _corpus_batches(corpus: str, lo: int, hi: int):
     from cleanse.schema import DOMAIN, ID, REASON, TEXT, URL
 
     table = pq.ParquetFile(corpus)
-    row = 0
     # One row group at a time: `iter_batches` over a whole file holds memory that grows
     # with the file (0.7 GB for 100k key rows), which is not what a worker reading its
-    # shard does.
+    # shard does. Row groups outside [lo, hi) are not read at all.
+    starts = np.cumsum(
+        [0] + [table.metadata.row_group(g).num_rows for g in range(table.num_row_groups)]
+    )
+    groups = [g for g in range(table.num_row_groups) if starts[g] < hi and starts[g + 1] > lo]
+    row = int(starts[groups[0]]) if groups else 0
     for batch in (
         piece
-        for group in range(table.num_row_groups)
+        for group in groups
         for piece in table.iter_batches(
             batch_size=BATCH, row_groups=[group], columns=["id", "text"]
         )
@@ -195,7 +199,11 @@ def run_cleanse(corpus: str, num_docs: int, args, *, workers: int = 1):
 
     stage = NearDedup(threshold=args.threshold, num_perm=args.num_perm)
     shards = max(workers, 1) * 4 if workers > 1 else 1
-    bounds = [num_docs * i // shards for i in range(shards + 1)]
+    # Shards of whole batches (row groups of the corpus): a worker reads its own rows
+    # only, and every shard yields the batches the one-worker run sees.
+    batches = -(-num_docs // BATCH)
+    bounds = [min(num_docs, batches * i // shards * BATCH) for i in range(shards + 1)]
+    bounds[-1] = num_docs
     with tempfile.TemporaryDirectory() as work:
         # The engine's layout, so that the barrier reads keys with the engine's own reader.
         folder = work_folder(Path(work), "keys", 0)
@@ -519,7 +527,8 @@ def main() -> None:
     rows, truth, sets = [], set(), None
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "corpus.parquet"
-        pq.write_table(pa.table({"id": ids, "text": texts}), corpus, row_group_size=10000)
+        # Row groups of one engine batch: a worker's shard is whole row groups.
+        pq.write_table(pa.table({"id": ids, "text": texts}), corpus, row_group_size=BATCH)
         if not args.no_score:
             sets = ShingleSets(texts)
         del texts
