@@ -12,6 +12,7 @@ import pytest
 
 import cleanse
 from cleanse.errors import OutputError
+from cleanse.io.writers import cleanse_metadata
 from conftest import REPO, shared_data
 
 SEEDS = REPO / "seeds"
@@ -65,6 +66,19 @@ def test_seeds_layout_and_accounting(tmp_path: Path) -> None:
     # no staging or work files left behind
     assert not list(tmp_path.glob(".*cleanse-*"))
     assert not (out / "_work").exists()
+
+
+def test_every_output_part_carries_the_config_in_its_footer(tmp_path: Path) -> None:
+    """Barrier outputs (duplicates/, boilerplate/) too, not only clean/ and rejects/."""
+    out = tmp_path / "out"
+    result = cleanse.run([SEEDS], out, workers=1)
+    parts = sorted(out.glob("*/*.parquet"))
+    assert {part.parent.name for part in parts} >= {"clean", "rejects", "duplicates"}
+    for part in parts:
+        found = cleanse_metadata(part)
+        assert found is not None, part
+        assert found["config"]["pipeline"] == result.run["config"]["pipeline"]
+        assert found["versions"] == result.run["versions"]
 
 
 def test_refuses_existing_output_unless_overwrite(tmp_path: Path) -> None:

@@ -361,7 +361,7 @@ class LocalEngine:
             if index > 0:
                 shutil.rmtree(work_folder(staging, "rows", index - 1), ignore_errors=True)
             if segment.barrier is not None:
-                applied, summary = self._barrier(segment.barrier, staging, index, stats)
+                applied, summary = self._barrier(segment.barrier, staging, index, stats, metadata)
                 barriers[segment.barrier.name] = summary
 
         self._write_empty_outputs(staging, schema, metadata)
@@ -442,13 +442,15 @@ class LocalEngine:
         return results
 
     @staticmethod
-    def _barrier(stage: Any, staging: Path, index: int, stats: RunStats) -> tuple[Stage, Any]:
+    def _barrier(
+        stage: Any, staging: Path, index: int, stats: RunStats, metadata: dict[str, Any]
+    ) -> tuple[Stage, Any]:
         started = time.perf_counter()
         workdir = work_folder(staging, "barrier", index)
         workdir.mkdir(parents=True, exist_ok=True)
         aggregate = stage.aggregate(iter_keys(staging, index), workdir=workdir)
         for name, table in aggregate.outputs().items():
-            write_table(table, staging / name, prefix=f"part-{stage.name}")
+            write_table(table, staging / name, prefix=f"part-{stage.name}", metadata=metadata)
         summary = dict(aggregate.summary())
         stats.add(stage.name, StageStats(seconds=time.perf_counter() - started))
         logger.info("%s: %s", stage.name, summary)

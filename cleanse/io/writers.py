@@ -21,6 +21,10 @@ import pyarrow.parquet as pq
 from cleanse.schema import conform
 
 DEFAULT_MAX_BYTES = 256 << 20
+#: The footer key of cleanse's metadata (effective config and versions, JSON).
+FOOTER_KEY = "cleanse"
+#: Where Spark keeps its schema, with each column's metadata, in a Parquet footer.
+SPARK_SCHEMA_KEY = b"org.apache.spark.sql.parquet.row.metadata"
 
 
 class PartWriter:
@@ -164,3 +168,23 @@ def write_json(path: Path, data: Mapping[str, Any]) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
     os.replace(tmp, path)
+
+
+def cleanse_metadata(path: str | Path) -> dict[str, Any] | None:
+    """Return the cleanse metadata of an output Parquet file, None if it has none.
+
+    The local engine writes it as the footer key ``cleanse``; the Spark engine, whose
+    Parquet writer takes no extra footer keys, as the ``cleanse`` metadata of the
+    first column, which Spark stores in the footer with its schema (and which
+    ``spark.read.parquet(...).schema[0].metadata["cleanse"]`` returns). Both hold the
+    same JSON: ``{"config": ..., "versions": ...}``.
+    """
+    metadata = pq.read_schema(path).metadata or {}
+    value = metadata.get(FOOTER_KEY.encode())
+    if value is None and SPARK_SCHEMA_KEY in metadata:
+        spark_schema = json.loads(metadata[SPARK_SCHEMA_KEY])
+        for field in spark_schema.get("fields", ()):
+            value = field.get("metadata", {}).get(FOOTER_KEY)
+            if value is not None:
+                break
+    return json.loads(value) if value is not None else None
