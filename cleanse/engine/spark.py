@@ -2,7 +2,10 @@
 
 The pipeline is cut at every corpus stage, as in `cleanse.engine.local`. Pass 0 is a
 DataFrame of shard numbers (from `plan_inputs` on the driver) that ``mapInArrow``
-expands with `read_shard`, so ids, quarantine and formats are the local engine's;
+expands with `read_shard`, or, when the inputs are URIs (``s3a://``, ``file://``...), a
+DataFrame of file contents listed and read by Hadoop (`cleanse.engine.spark_inputs`)
+that ``mapInArrow`` parses with the same `read_shard`; either way ids, quarantine and
+formats are the local engine's;
 every pass runs the same row-stage functions over the same Arrow batches
 (`cleanse.engine.spark_tasks`) and is written once to ``_work/pass-N``. A corpus
 stage's keys meet at a Spark barrier (`cleanse.engine.spark_barriers`,
@@ -12,7 +15,11 @@ maps, barriers see ids, hashes and signatures.
 
 Outputs are written by Spark into the staging folder beside the output (any
 Hadoop-compatible path) and committed whole, as the local engine does; part file
-names differ, the rows are the same.
+names differ, the rows are the same. Every part carries the local engine's ``cleanse``
+footer metadata, as Spark column metadata (`SparkEngine._write`).
+
+A Spark Connect session works as a classic one, except that an output on a Hadoop path
+cannot be committed without the driver's JVM: there the run stops before any work.
 
 Example, in a notebook that has a session ``spark``::
 
@@ -22,6 +29,7 @@ Example, in a notebook that has a session ``spark``::
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -29,8 +37,11 @@ import sys
 import tempfile
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
 
 from cleanse.config import RunConfig
 from cleanse.engine.local import (
@@ -48,11 +59,19 @@ from cleanse.engine.spark_barriers import (
     frame_of,
     site_barrier,
 )
+from cleanse.engine.spark_inputs import (
+    ListedFile,
+    bounded_batches,
+    content_frame,
+    plan_listed,
+    wants_hadoop,
+)
 from cleanse.engine.spark_near import DRIVER_EDGE_LIMIT, near_barrier
-from cleanse.engine.spark_storage import is_remote, output_for
+from cleanse.engine.spark_storage import HadoopFolder, LocalFolder, is_remote, output_for
 from cleanse.engine.spark_tasks import KEY, KIND, REJECT, ROW, SHARD, STATS, PassTask, key_schema
-from cleanse.errors import CleanseError
-from cleanse.io.readers import plan_inputs
+from cleanse.errors import CleanseError, InputError
+from cleanse.io.readers import Shard, plan_inputs
+from cleanse.io.writers import FOOTER_KEY
 from cleanse.schema import (
     DETAIL,
     DUPLICATE_SCHEMA,
@@ -110,11 +129,17 @@ def session_builder(
 
     In local mode (``local[N]``, the default ``local[workers]``) Python workers use this
     interpreter, the UI is off, shuffles use a few partitions and Spark logs only
-    errors. `conf` entries win over these defaults.
+    errors. `conf` entries win over these defaults. A Spark Connect URL
+    (``sc://host:15002``) gives a Connect session with `conf` as its settings.
     """
     _import_pyspark()
     from pyspark.sql import SparkSession
 
+    if master is not None and master.startswith("sc://"):
+        builder = SparkSession.builder.remote(master)
+        for key, value in (conf or {}).items():
+            builder = builder.config(key, value)
+        return builder
     submitted = "PYSPARK_GATEWAY_PORT" in os.environ  # spark-submit set the master
     if master is None and not submitted:
         master = f"local[{workers}]"
@@ -144,15 +169,79 @@ def session_builder(
     return builder
 
 
+def is_connect(spark: Any) -> bool:
+    """Return True for a Spark Connect session (no JVM on this side).
+
+    >>> is_connect(object())
+    False
+    """
+    return type(spark).__module__.startswith("pyspark.sql.connect")
+
+
+def master_of(spark: Any) -> str | None:
+    """Return the session's master URL, classic or Spark Connect."""
+    try:
+        return str(spark.conf.get("spark.master"))
+    except Exception:  # a Connect server may hide it
+        return None
+
+
+@dataclass
+class _Inputs:
+    """What pass 0 reads: shards of local paths, or files on Hadoop paths."""
+
+    passthrough: tuple[pa.Field, ...]
+    shards: tuple[Shard, ...] = ()
+    files: dict[str, ListedFile] | None = None
+    local_fingerprints: tuple[dict[str, Any], ...] = ()
+    found: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def plan(cls, spark: Any, config: RunConfig) -> _Inputs:
+        inputs = [str(path) for path in config.inputs]
+        if wants_hadoop(inputs):
+            listed = plan_listed(spark, inputs, config.mapping)
+            files = {item.uri: item for item in listed.files}
+            return cls(listed.passthrough, files=files)
+        plan = plan_inputs(inputs, config.mapping)
+        return cls(plan.passthrough, plan.shards, local_fingerprints=plan.fingerprints)
+
+    @property
+    def units(self) -> int:
+        return len(self.files) if self.files is not None else len(self.shards)
+
+    def frame(self, spark: Any) -> DataFrame:
+        """Pass 0's source: file contents, or shard numbers that tasks read."""
+        from pyspark.sql import functions as F
+
+        if self.files is not None:
+            return content_frame(spark, list(self.files.values()))
+        count = len(self.shards)
+        return spark.range(0, count, 1, numPartitions=max(1, count)).select(
+            F.col("id").cast("int").alias(SHARD)
+        )
+
+    def reading(self, spark: Any, index: int) -> contextlib.AbstractContextManager[None]:
+        """Around pass 0 of files on Hadoop paths: Arrow batches of bounded bytes."""
+        if index != 0 or self.files is None:
+            return contextlib.nullcontext()
+        return bounded_batches(spark)
+
+    def fingerprints(self) -> list[dict[str, Any]]:
+        if self.files is None:
+            return list(self.local_fingerprints)
+        return sorted(self.found, key=lambda item: str(item["label"]))
+
+
 class SparkEngine:
     """Run a config on Apache Spark: the same stages and the same output as locally.
 
     Args:
-        master: Spark master URL (``local[2]``, ``spark://host:7077``, ``yarn``). None
-            (default) uses the active session, or the master spark-submit was given,
-            or ``local[workers]``.
-        spark: An existing ``SparkSession`` (a Databricks notebook, spark-submit);
-            it is used as it is and never stopped.
+        master: Spark master URL (``local[2]``, ``spark://host:7077``, ``yarn``), or a
+            Spark Connect URL (``sc://host:15002``). None (default) uses the active
+            session, or the master spark-submit was given, or ``local[workers]``.
+        spark: An existing ``SparkSession`` (a Databricks notebook, spark-submit), classic
+            or Spark Connect; it is used as it is and never stopped.
         conf: Extra Spark settings for a session cleanse starts itself.
         driver_edge_limit: Near-duplicate edges up to this many are clustered on the
             driver (union-find), more with large-star/small-star in Spark. 5 million
@@ -176,7 +265,13 @@ class SparkEngine:
         """Clean `config`'s inputs into its output folder; return the run's stats."""
         spark, owned = self._session(config)
         try:
-            return self._run(spark, config, on_progress)
+            # refuses what it cannot commit before any work
+            folder = output_for(spark, config.output)
+            try:
+                return self._run(spark, folder, config, on_progress)
+            except BaseException:
+                folder.abort()  # no resume on Spark: leave no staging folder behind
+                raise
         finally:
             if owned:
                 spark.stop()
@@ -193,19 +288,29 @@ class SparkEngine:
         builder = session_builder(self.master, workers=config.workers, conf=self.conf)
         try:
             spark = builder.getOrCreate()
+        except ImportError as err:  # Spark Connect's client libraries
+            msg = f"engine error: cannot start Spark Connect ({err})"
+            raise SparkError(f'{msg}\n  hint: pip install "cleanse[spark]"') from err
         except Exception as err:  # Java missing or too old: the JVM never starts
-            msg = (
-                f"engine error: cannot start Spark ({type(err).__name__}: {err})\n"
-                "  hint: Spark 4 needs Java 17 or 21 on PATH or JAVA_HOME"
+            hint = (
+                "is the Spark Connect server up at that address?"
+                if (self.master or "").startswith("sc://")
+                else "Spark 4 needs Java 17 or 21 on PATH or JAVA_HOME"
                 " (Debian/Ubuntu: apt-get install openjdk-17-jre-headless)"
             )
-            raise SparkError(msg) from err
-        spark.sparkContext.setLogLevel("ERROR")
+            msg = f"engine error: cannot start Spark ({type(err).__name__}: {err})"
+            raise SparkError(f"{msg}\n  hint: {hint}") from err
+        if not is_connect(spark):  # a Connect server keeps its own log level
+            spark.sparkContext.setLogLevel("ERROR")
         spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(config.batch_size))
         return spark, True
 
     def _run(
-        self, spark: SparkSession, config: RunConfig, on_progress: ProgressCallback | None
+        self,
+        spark: SparkSession,
+        folder: LocalFolder | HadoopFolder,
+        config: RunConfig,
+        on_progress: ProgressCallback | None,
     ) -> RunResult:
         from pyspark.sql import functions as F
         from pyspark.sql.pandas.types import from_arrow_schema
@@ -213,18 +318,24 @@ class SparkEngine:
         started = time.time()
         clock = time.perf_counter()
         stages = config.build_stages()
-        plan = plan_inputs(list(config.inputs), config.mapping)
+        plan = _Inputs.plan(spark, config)
         audit = [f for stage in stages for f in stage.columns]
         schema = document_schema(plan.passthrough, audit)
-        folder = output_for(spark, config.output)
         staging = folder.prepare(overwrite=config.overwrite)
         work = f"{staging}/_work"
         effective = config.to_dict()
+        # the local engine's footer metadata: what shapes the output
+        shaping = {k: v for k, v in effective.items() if k not in ("workers", "output")}
+        found = versions()
+        found["pyspark"] = spark.version
+        footer = json.dumps({"config": shaping, "versions": found}, sort_keys=True)
+        master = master_of(spark)
         logger.info(
-            "cleanse on Spark %s (%s): %d shard(s); pipeline: %s",
+            "cleanse on Spark %s (%s): %d %s; pipeline: %s",
             spark.version,
-            spark.sparkContext.master,
-            len(plan.shards),
+            master,
+            plan.units,
+            "file(s) through Hadoop" if plan.files is not None else "shard(s)",
             " -> ".join(config.pipeline),
         )
 
@@ -252,36 +363,43 @@ class SparkEngine:
                     shards=plan.shards if index == 0 else (),
                     mapping=config.mapping,
                     batch_size=config.batch_size,
+                    files=plan.files if index == 0 else None,
                 )
                 if index == 0:
-                    count = len(plan.shards)
-                    source = spark.range(0, count, 1, numPartitions=max(1, count)).select(
-                        F.col("id").cast("int").alias(SHARD)
-                    )
+                    source = plan.frame(spark)
                 else:
                     assert rows is not None
                     source = rows
                 envelope_type = from_arrow_schema(task.output)
                 path = f"{work}/pass-{index}"
-                source.mapInArrow(task, envelope_type).write.parquet(path)
+                with plan.reading(spark, index):
+                    source.mapInArrow(task, envelope_type).write.parquet(path)
                 logger.debug("pass %d written", index)
                 done = spark.read.schema(envelope_type).parquet(path)
                 live = clean = 0
+                problems: list[tuple[str, str]] = []
                 for (summary,) in done.where(F.col(KIND) == STATS).select(STATS).collect():
                     part = json.loads(summary)
                     stats = stats + RunStats.from_dict(part["stats"])
                     rows_rejected += part["rows_rejected"]
                     live += part["rows_live"]
                     clean += part["chars_live"]
+                    plan.found.extend(part.get("inputs", ()))
+                    problems.extend((label, error) for label, error in part.get("errors", ()))
+                if problems:  # a JSONL file on a Hadoop path lacks the text field
+                    raise InputError(min(problems)[1])
                 self._write(
-                    done.where(F.col(KIND) == REJECT).select(f"{REJECT}.*"), staging, "rejects"
+                    done.where(F.col(KIND) == REJECT).select(f"{REJECT}.*"),
+                    staging,
+                    "rejects",
+                    footer,
                 )
                 written.add("rejects")
                 logger.debug("pass %d: stats and rejects done", index)
                 rows = done.where(F.col(KIND) == ROW).select(f"{ROW}.*")
                 if segment.barrier is None:
                     rows_clean, chars_clean = live, clean
-                    self._write(rows.drop(REASON, DETAIL), staging, "clean")
+                    self._write(rows.drop(REASON, DETAIL), staging, "clean", footer)
                     written.add("clean")
                 else:
                     assert keys_schema is not None
@@ -294,7 +412,7 @@ class SparkEngine:
                         frame = result.frames.get(name)
                         if frame is None:
                             frame = frame_of(spark, table)
-                        self._write(frame, staging, name)
+                        self._write(frame, staging, name, footer)
                         written.add(name)
                     summary_facts = dict(result.aggregate.summary())
                     if result.engine != "spark":
@@ -311,7 +429,8 @@ class SparkEngine:
 
         for name, table_schema in ALWAYS.items():
             if name not in written:
-                self._write(frame_of(spark, table_schema.empty_table()), staging, name)
+                frame = frame_of(spark, table_schema.empty_table())
+                self._write(frame, staging, name, footer)
         if "clean" not in written:  # pragma: no cover - the last pass always writes it
             raise RuntimeError("the last pass did not write clean/")
         folder.delete("_work")
@@ -321,18 +440,16 @@ class SparkEngine:
             "stages": LocalEngine._ordered(stats, config).to_dict(),
             "barriers": barriers,
         }
-        found = versions()
-        found["pyspark"] = spark.version
         run_json = {
             "cleanse_version": found["cleanse"],
             "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
             "seconds": totals["seconds"],
             "config": effective,
             "versions": found,
-            "inputs": list(plan.fingerprints),
-            "shards": len(plan.shards),
+            "inputs": plan.fingerprints(),
+            "shards": plan.units,
             "derived": barriers,
-            "spark": {"master": spark.sparkContext.master, "version": spark.version},
+            "spark": {"master": master, "version": spark.version, "connect": is_connect(spark)},
         }
         folder.write_json("stats.json", stats_json)
         folder.write_json("run.json", run_json)
@@ -365,7 +482,14 @@ class SparkEngine:
         return driver_barrier(stage, keys, schema, workdir=workdir)
 
     @staticmethod
-    def _write(frame: DataFrame, staging: str, name: str) -> None:
+    def _write(frame: DataFrame, staging: str, name: str, footer: str) -> None:
+        """Append `frame` to ``staging/name`` as zstd Parquet, `footer` in its metadata.
+
+        Spark's Parquet writer takes no extra footer keys, so the local engine's
+        ``cleanse`` value rides on the first column's Spark metadata, which Spark
+        stores in every footer (`cleanse.io.writers.cleanse_metadata` reads both).
+        """
+        frame = frame.withMetadata(frame.columns[0], {FOOTER_KEY: footer})
         (
             frame.write.mode("append")
             .option("compression", "zstd")

@@ -62,10 +62,13 @@ def arrow_of(frame: DataFrame, schema: pa.Schema) -> pa.Table:
 
 def frame_of(spark: SparkSession, table: pa.Table) -> DataFrame:
     """Turn a driver-side table into a DataFrame (Spark-safe types)."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
     safe = pa.Table.from_batches(
         [to_spark(b) for b in table.to_batches()], schema=spark_schema(table.schema)
     )
-    return spark.createDataFrame(safe)
+    # the schema is given: Spark Connect cannot infer one from an empty table
+    return spark.createDataFrame(safe, schema=from_arrow_schema(safe.schema))
 
 
 def exact_barrier(stage: Any, keys: DataFrame) -> SparkAggregate:

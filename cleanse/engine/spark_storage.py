@@ -71,14 +71,21 @@ class HadoopFolder:
     """An output folder on a Hadoop ``FileSystem`` (through the session's JVM)."""
 
     def __init__(self, spark: Any, output: str) -> None:
-        jvm = getattr(spark, "_jvm", None)
+        try:
+            jvm = spark._jvm
+        except AttributeError:  # Spark Connect: PySparkAttributeError
+            jvm = None
         if jvm is None:
             msg = (
-                f"output error: {output}: this Spark session has no JVM on the driver "
-                "(Spark Connect), so cleanse cannot commit the output folder\n"
-                "  hint: run the job on the cluster (spark-submit, a notebook) instead"
+                f"output error: {output}: over Spark Connect cleanse cannot commit an output"
+                " folder on a Hadoop path (renames need Hadoop's FileSystem in the driver's JVM)"
             )
-            raise OutputError(msg)
+            hint = (
+                "write to a path this machine and the cluster share (a local path with a"
+                " local Connect server, a mount), or run cleanse on the cluster"
+                " (spark-submit, a notebook)"
+            )
+            raise OutputError(f"{msg}\n  hint: {hint}")
         self._jvm = jvm
         self._conf = spark._jsc.hadoopConfiguration()
         self.output = output.rstrip("/")

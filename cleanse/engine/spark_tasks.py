@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
 
+from cleanse.engine.spark_inputs import ListedFile, jsonl_problem, listed_fingerprint, local_copy
 from cleanse.io.readers import ColumnMapping, Shard, read_shard
 from cleanse.pipeline import apply_stages, route_read, text_chars
 from cleanse.schema import REJECT_SCHEMA, conform
@@ -135,6 +136,9 @@ class PassTask:
         shards: The input plan's shards (pass 0 only).
         mapping: Column mapping for the readers.
         batch_size: Rows per batch read from a shard.
+        files: Inputs on Hadoop paths by URI (pass 0 of such a run): then pass 0 reads
+            rows of (``path``, ``content``) and its stats carry each file's fingerprint
+            (``inputs``) and the JSONL files that failed `check_jsonl` (``errors``).
     """
 
     index: int
@@ -145,6 +149,7 @@ class PassTask:
     shards: tuple[Shard, ...]
     mapping: ColumnMapping
     batch_size: int
+    files: Mapping[str, ListedFile] | None = None
 
     @property
     def output(self) -> pa.Schema:
@@ -154,7 +159,8 @@ class PassTask:
         """Run this pass over one Spark partition; yield envelope batches."""
         stats = RunStats()
         counts = {"rows_live": 0, "chars_live": 0, "rows_rejected": 0}
-        for batch in self._sources(batches):
+        found: dict[str, list[Any]] = {"inputs": [], "errors": []}
+        for batch in self._sources(batches, found):
             rejects: list[pa.RecordBatch] = []
             if self.index == 0:
                 batch, rejects = route_read(batch, stats)
@@ -172,10 +178,18 @@ class PassTask:
                 counts["rows_live"] += batch.num_rows
                 counts["chars_live"] += text_chars(batch)
                 yield self._wrap(ROW, batch, self.schema)
-        summary = json.dumps({"stats": stats.to_dict(), **counts})
+        summary = json.dumps({"stats": stats.to_dict(), **counts, **found})
         yield self._stats_row(summary)
 
-    def _sources(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    def _sources(
+        self, batches: Iterator[pa.RecordBatch], found: dict[str, list[Any]]
+    ) -> Iterator[pa.RecordBatch]:
+        if self.index == 0 and self.files is not None:
+            for batch in batches:
+                for index in range(batch.num_rows):
+                    item = self.files[batch.column("path")[index].as_py()]
+                    yield from self._read_file(item, batch.column("content")[index], found)
+            return
         if self.index == 0:
             for batch in batches:
                 for shard_index in batch.column(SHARD).to_pylist():
@@ -188,6 +202,21 @@ class PassTask:
         for batch in batches:
             if batch.num_rows:
                 yield from_spark(batch, self.schema)
+
+    def _read_file(
+        self, item: ListedFile, content: pa.Scalar, found: dict[str, list[Any]]
+    ) -> Iterator[pa.RecordBatch]:
+        """Read one file on a Hadoop path from its bytes, as the local engine reads it."""
+        with local_copy(content, item.uri) as local:
+            found["inputs"].append(listed_fingerprint(item, local))
+            if item.format == "jsonl":
+                problem = jsonl_problem(item, local, self.mapping)
+                if problem is not None:
+                    found["errors"].append([item.label, problem])
+                    return
+            shard = Shard(0, item.format, (local,), (item.label,))
+            for read in read_shard(shard, self.mapping, self.schema, batch_size=self.batch_size):
+                yield conform(read, self.schema)
 
     def _wrap(self, kind: str, batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
         out = self.output

@@ -137,7 +137,7 @@ def plan_inputs(
         raise ValueError(msg)
     inputs = find_inputs(paths, mapping.format)
     fingerprints = tuple(fingerprint(item) for item in inputs)
-    passthrough = _Passthrough()
+    passthrough = Passthrough()
     pieces: list[tuple[str, tuple[str, ...], tuple[str, ...], tuple[int, ...] | None]] = []
     groups: dict[str, list[Input]] = {name: [] for name in FILE_PER_DOCUMENT}
     group_bytes = dict.fromkeys(FILE_PER_DOCUMENT, 0)
@@ -156,11 +156,11 @@ def plan_inputs(
         elif item.format == "warc":
             pieces.append(("warc", (item.path,), (item.label,), None))
         elif item.format == "jsonl":
-            _check_jsonl(item, mapping)
+            check_jsonl(item, mapping)
             passthrough.add((pa.field(META, pa.string()),), item.label)
             pieces.append(("jsonl", (item.path,), (item.label,), None))
         else:
-            row_groups = _check_parquet(item, mapping, passthrough)
+            row_groups = check_parquet(item, mapping, passthrough)
             for subset in _split_row_groups(row_groups, size, target_shard_bytes):
                 pieces.append(("parquet", (item.path,), (item.label,), subset))
     for format_, group in groups.items():
@@ -205,7 +205,8 @@ def _file_piece(
     return (format_, tuple(item.path for item in group), tuple(item.label for item in group), None)
 
 
-def _check_jsonl(item: Input, mapping: ColumnMapping) -> None:
+def check_jsonl(item: Input, mapping: ColumnMapping) -> None:
+    """Raise InputError when the first record of a JSONL file lacks the mapped fields."""
     peeked = peek_record(item.path)
     if peeked is None:
         return
@@ -228,10 +229,15 @@ def _check_jsonl(item: Input, mapping: ColumnMapping) -> None:
             raise InputError(f"{msg}\n  hint: {hint}")
 
 
-def _check_parquet(
-    item: Input, mapping: ColumnMapping, passthrough: _Passthrough
+def check_parquet(
+    item: Input, mapping: ColumnMapping, passthrough: Passthrough
 ) -> list[tuple[int, int]] | None:
-    """Check the schema; return (rows, compressed bytes) per row group, None if unreadable."""
+    """Check a Parquet file's schema against `mapping` and add its passthrough columns.
+
+    Returns (rows, compressed bytes) per row group, None when the file cannot be opened
+    (the reader quarantines it). Raises InputError when the mapped columns are missing
+    or of the wrong type.
+    """
     try:
         with pq.ParquetFile(item.path) as parquet:
             schema = parquet.schema_arrow
@@ -313,7 +319,7 @@ def _split_row_groups(
     yield tuple(subset)
 
 
-class _Passthrough:
+class Passthrough:
     """Unify the passthrough columns of every file, naming both files on a conflict."""
 
     def __init__(self) -> None:
