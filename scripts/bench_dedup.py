@@ -271,7 +271,8 @@ def numpy_minhash(hashes, doc, num_docs: int, a, b) -> np.ndarray:
 
 
 def run_floor(corpus: str, num_docs: int, args):
-    """Time only the MinHash arithmetic (numpy) on distinct shingle hashes computed beforehand."""
+    """Time (wall, CPU) only the MinHash arithmetic (numpy) on distinct shingle hashes
+    computed beforehand."""
     from cleanse.dedup.params import MinHashParams
     from cleanse.dedup.signatures import shingle_sets
 
@@ -282,10 +283,10 @@ def run_floor(corpus: str, num_docs: int, args):
         values, sizes, _ = shingle_sets(batch.column(1), params, "whole")
         doc = np.repeat(np.arange(batch.num_rows), sizes)
         prepared.append((values, doc, batch.num_rows))
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), cpu_seconds()
     for hashes, doc, rows in prepared:
         numpy_minhash(hashes, doc, rows, a, b)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, cpu_seconds() - cpu_started
 
 
 def run_datasketch(ids, texts, args, *, bulk: bool):
@@ -416,11 +417,17 @@ SLOW = ("datasketch (per doc)", "datasketch (MinHash.bulk)", "text-dedup", "data
 BATCH = 1000
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (the worker pool)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 def child(args) -> None:
     num_docs = pq.ParquetFile(args.corpus).metadata.num_rows
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), cpu_seconds()
     if args.tool == "numpy MinHash arithmetic only":
-        seconds = run_floor(args.corpus, num_docs, args)
+        seconds, cpu = run_floor(args.corpus, num_docs, args)
         edges = []
     else:
         if args.tool.startswith("cleanse"):
@@ -430,9 +437,9 @@ def child(args) -> None:
             table = pq.read_table(args.corpus)
             ids, texts = table["id"].to_pylist(), table["text"].to_pylist()
             del table
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), cpu_seconds()
             edges = TOOLS[args.tool](ids, texts, args)
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
     roots = clusters_from_edges(num_docs, edges)
     pairs = sorted({(min(i, r), max(i, r)) for i, r in enumerate(roots) if i != r})
     # VmHWM, not ru_maxrss: Linux carries ru_maxrss across fork+exec from the parent.
@@ -440,7 +447,7 @@ def child(args) -> None:
     rss = int(next(x for x in status.splitlines() if x.startswith("VmHWM")).split()[1]) * 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     json.dump(
-        {"seconds": seconds, "rss": max(rss, children), "pairs": pairs, "roots": roots},
+        {"seconds": seconds, "cpu": cpu, "rss": max(rss, children), "pairs": pairs, "roots": roots},
         sys.stdout,
     )
 
@@ -470,33 +477,30 @@ class ShingleSets:
         return common / union if union else 1.0
 
 
-def run_tool(tool: str, corpus: Path, args) -> dict | str:
-    """Run one tool `args.repeats` times in fresh processes (the slow peers once); best time."""
-    best = None
-    for _ in range(1 if tool in SLOW else args.repeats):
-        command = [
-            sys.executable,
-            __file__,
-            "--tool",
-            tool,
-            "--corpus",
-            str(corpus),
-            "--threshold",
-            str(args.threshold),
-            "--num-perm",
-            str(args.num_perm),
-            "--key-reader",
-            args.key_reader,
-        ]
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        if done.returncode:
-            return done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "failed"
-        result = json.loads(done.stdout)
-        if best is not None:
-            result["seconds"] = min(result["seconds"], best["seconds"])
-            result["rss"] = min(result["rss"], best["rss"])
-        best = result
-    return best
+def run_tool(tool: str, corpus: Path, args, best: dict | None) -> dict | str:
+    """Run one tool once in a fresh process; keep the best wall time, CPU time and RSS."""
+    command = [
+        sys.executable,
+        __file__,
+        "--tool",
+        tool,
+        "--corpus",
+        str(corpus),
+        "--threshold",
+        str(args.threshold),
+        "--num-perm",
+        str(args.num_perm),
+        "--key-reader",
+        args.key_reader,
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode:
+        return done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "failed"
+    result = json.loads(done.stdout)
+    if best is not None:
+        for key in ("seconds", "cpu", "rss"):
+            result[key] = min(result[key], best[key])
+    return result
 
 
 def main() -> None:
@@ -543,13 +547,20 @@ def main() -> None:
                 for b in members[x + 1 :]
                 if sets.jaccard(a, b) >= args.threshold
             }
-        results = {}
-        for tool in args.tools.split(","):
-            result = run_tool(tool, corpus, args)
-            if isinstance(result, str):
-                rows.append((tool, None, result))
-                continue
-            results[tool] = result
+        # Rounds of every tool in turn, not each tool's repeats in a row: a load that
+        # changes during the run then weighs on every tool alike.
+        results, failed = {}, {}
+        for round_number in range(args.repeats):
+            for tool in args.tools.split(","):
+                if tool in failed or (round_number and tool in SLOW):
+                    continue
+                result = run_tool(tool, corpus, args, results.get(tool))
+                if isinstance(result, str):
+                    failed[tool] = result
+                    results.pop(tool, None)
+                else:
+                    results[tool] = result
+        rows.extend((tool, None, note) for tool, note in failed.items())
     # Complete the truth with every predicted pair whose exact Jaccard passes.
     if sets is not None:
         for result in results.values():
@@ -557,7 +568,11 @@ def main() -> None:
                 if sets.jaccard(a, b) >= args.threshold:
                     truth.add((a, b))
     for tool, result in results.items():
-        row = {"docs_s": len(ids) / result["seconds"], "rss_mb": result["rss"] / 2**20}
+        row = {
+            "docs_s": len(ids) / result["seconds"],
+            "cpu_docs_s": len(ids) / max(result["cpu"], 1e-9),
+            "rss_mb": result["rss"] / 2**20,
+        }
         if sets is not None and tool != "numpy MinHash arithmetic only":
             roots = result["roots"]
             predicted = [tuple(p) for p in result["pairs"]]
@@ -568,18 +583,21 @@ def main() -> None:
             row.update(precision=precision, recall=recall, f1=f1)
         rows.append((tool, row, ""))
     base = {t: r["docs_s"] for t, r, _ in rows if r}
+    cpu_base = {t: r["cpu_docs_s"] for t, r, _ in rows if r}
     lines = [
         f"Corpus: {len(ids):,} docs, {megabytes:,.0f} MB of text"
         + (f", {len(truth)} true pairs at Jaccard >= {args.threshold}" if sets else "")
         + f"; num_perm {args.num_perm}, seed {args.seed}; one process per tool, one after "
-        f"another; best of {args.repeats}.",
+        f"another, in {args.repeats} round(s); best of each (the slow peers run once). docs/s "
+        "is wall time; CPU docs/s divides by the CPU seconds of the process and its workers.",
         "",
-        "| tool | docs/s | x datasketch | x rensa | peak RSS MB | precision | recall | F1 |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| tool | docs/s | x datasketch | x rensa | CPU docs/s | x rensa (CPU) | peak RSS MB "
+        "| precision | recall | F1 |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for tool, r, note in rows:
         if r is None:
-            lines.append(f"| {tool} | failed: {note} | | | | | | |")
+            lines.append(f"| {tool} | failed: {note} | | | | | | | | |")
             continue
         ratios = [
             f"{r['docs_s'] / base[b]:.2f}" if b in base else "-"
@@ -590,9 +608,10 @@ def main() -> None:
             if "precision" in r
             else "- | - | -"
         )
+        cpu_ratio = f"{r['cpu_docs_s'] / cpu_base['rensa']:.2f}" if "rensa" in cpu_base else "-"
         lines.append(
-            f"| {tool} | {r['docs_s']:,.0f} | {ratios[0]} | {ratios[1]} | {r['rss_mb']:.0f} | "
-            f"{quality} |"
+            f"| {tool} | {r['docs_s']:,.0f} | {ratios[0]} | {ratios[1]} | "
+            f"{r['cpu_docs_s']:,.0f} | {cpu_ratio} | {r['rss_mb']:.0f} | {quality} |"
         )
     if "cleanse" in base and "cleanse (2 workers)" in base:
         lines += ["", f"2 workers / 1 worker: {base['cleanse (2 workers)'] / base['cleanse']:.2f}x"]
