@@ -33,6 +33,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import sys
 import tempfile
 import time
@@ -178,6 +179,15 @@ def is_connect(spark: Any) -> bool:
     return type(spark).__module__.startswith("pyspark.sql.connect")
 
 
+def redact_token(url: str) -> str:
+    """Hide the token of a Spark Connect URL, so run.json and footers never hold it.
+
+    >>> redact_token("sc://host:15002/;token=s3cr3t;user_id=me")
+    'sc://host:15002/;token=<redacted>;user_id=me'
+    """
+    return re.sub(r"(;token=)[^;]*", r"\1<redacted>", url)
+
+
 def master_of(spark: Any) -> str | None:
     """Return the session's master URL, classic or Spark Connect."""
     try:
@@ -288,12 +298,15 @@ class SparkEngine:
         builder = session_builder(self.master, workers=config.workers, conf=self.conf)
         try:
             spark = builder.getOrCreate()
+            if is_connect(spark):
+                spark.version  # noqa: B018 - Connect connects on the first call
         except ImportError as err:  # Spark Connect's client libraries
             msg = f"engine error: cannot start Spark Connect ({err})"
             raise SparkError(f'{msg}\n  hint: pip install "cleanse[spark]"') from err
         except Exception as err:  # Java missing or too old: the JVM never starts
             hint = (
-                "is the Spark Connect server up at that address?"
+                "is a Spark Connect server up at that address? one that asks for a token"
+                " takes it in the URL: sc://host:15002/;token=..."
                 if (self.master or "").startswith("sc://")
                 else "Spark 4 needs Java 17 or 21 on PATH or JAVA_HOME"
                 " (Debian/Ubuntu: apt-get install openjdk-17-jre-headless)"
@@ -324,6 +337,8 @@ class SparkEngine:
         staging = folder.prepare(overwrite=config.overwrite)
         work = f"{staging}/_work"
         effective = config.to_dict()
+        if effective.get("master"):  # a Spark Connect URL may carry a token
+            effective["master"] = redact_token(str(effective["master"]))
         # the local engine's footer metadata: what shapes the output
         shaping = {k: v for k, v in effective.items() if k not in ("workers", "output")}
         found = versions()
