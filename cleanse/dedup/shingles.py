@@ -211,7 +211,11 @@ def shingle_hash32(data: bytes) -> int:
 
 
 def _buffer(strings: pa.StringArray) -> tuple[np.ndarray, np.ndarray]:
-    """Return the UTF-8 bytes and the per-row offsets (relative to the bytes) of `strings`."""
+    """Return the UTF-8 bytes and the int64 per-row offsets (relative to the bytes) of `strings`.
+
+    The bytes are a read-only view, never a copy (also when empty: one array type for
+    the compiled kernels, which would otherwise compile a writable variant too).
+    """
     strings = pc.fill_null(strings, "")
     if isinstance(strings, pa.ChunkedArray):
         strings = strings.combine_chunks()
@@ -219,8 +223,5 @@ def _buffer(strings: pa.StringArray) -> tuple[np.ndarray, np.ndarray]:
     offsets = offsets[strings.offset : strings.offset + len(strings) + 1].astype(np.int64)
     base = offsets[0]
     data_buffer = strings.buffers()[2]
-    if data_buffer is None:
-        data = np.zeros(0, dtype=np.uint8)
-    else:
-        data = np.frombuffer(data_buffer, dtype=np.uint8)[base : offsets[-1]]
-    return data, offsets - base
+    data = np.frombuffer(b"" if data_buffer is None else data_buffer, dtype=np.uint8)
+    return data[base : offsets[-1]], offsets - base

@@ -26,6 +26,7 @@ from cleanse.dedup.shingles import (
     NO_SPACE_SCRIPTS,
     NO_SPACE_SHARE,
     ShortDocs,
+    _buffer,
     normalize_texts,
 )
 
@@ -45,17 +46,6 @@ def _byte_kinds() -> np.ndarray:
 
 
 _KINDS = _byte_kinds()
-_EMPTY = np.frombuffer(b"", dtype=np.uint8)
-
-
-def _bytes(strings: pa.StringArray) -> tuple[np.ndarray, np.ndarray]:
-    """Return the UTF-8 bytes (read-only, never a copy) and int64 offsets of `strings`."""
-    offsets = np.frombuffer(strings.buffers()[1], dtype=np.int32)
-    offsets = offsets[strings.offset : strings.offset + len(strings) + 1].astype(np.int64)
-    base = offsets[0]
-    buffer = strings.buffers()[2]
-    data = _EMPTY if buffer is None else np.frombuffer(buffer, dtype=np.uint8)
-    return data[base : offsets[-1]], offsets - base
 
 
 def _special_counts(distinct: pa.StringArray) -> np.ndarray:
@@ -76,7 +66,7 @@ def shingle_sets(
     Each document's sorted distinct shingle hashes, concatenated; the size of each
     set; the number of shingles of each document, repeats included.
     """
-    data, offsets = _bytes(texts)
+    data, offsets = _buffer(texts)
     doc_tokens, token_hash, token_ref, token_len, complex_data, complex_offsets = (
         kernels.scan_tokens(data, offsets, _SPLIT_TABLE, _KINDS)
     )
@@ -88,7 +78,7 @@ def shingle_sets(
     # Every distinct complex token is normalised once; it may become several words or none.
     encoded = pc.dictionary_encode(complex_tokens)
     distinct = normalize_texts(encoded.dictionary)
-    normalized, normalized_offsets = _bytes(distinct)
+    normalized, normalized_offsets = _buffer(distinct)
     distinct_words, word_hash, letters = kernels.hash_words(normalized, normalized_offsets)
     values, set_sizes, counts, _by_char = kernels.shingle_sets(
         data,
