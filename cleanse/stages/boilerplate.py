@@ -19,36 +19,37 @@ Three signals, in the order a line is judged (DESIGN.md section 3.1):
 Kept lines are joined with "\\n"; where the input had blank lines between two kept lines,
 one blank line stays, so paragraphs survive and runs of blanks left by removals collapse.
 A document with no line removed comes back unchanged.
+
+The stage judges a whole batch at once: one compiled scan of every line
+(``boilerplate_lines``), features and both scorer passes as arrays over all lines
+(``boilerplate_model``), the rules per document in compiled loops
+(``boilerplate_doc_kernels``). Each line's features and decision are those of the
+scalar definition, whatever else is in the batch (``tests/stages/boilerplate_reference.py``).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
-import re
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import pairwise
 from typing import ClassVar
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from cleanse.schema import REMOVED_LINES_FIELD, TEXT
+from cleanse.stages import boilerplate_doc_kernels as doc_kernels
+from cleanse.stages import boilerplate_kernels as kernels
 from cleanse.stages.base import (
     add_removed_lines,
     live_mask,
     mark_removed,
-    nonblank_index,
     set_column,
 )
-from cleanse.stages.boilerplate_model import (
-    LINE_FEATURES,
-    LineScorer,
-    line_features,
-    load_scorer,
-    normalise,
-)
+from cleanse.stages.boilerplate_lines import Lines, intern, scan
+from cleanse.stages.boilerplate_model import LINE_FEATURES, LineScorer, load_scorer, named_features
 from cleanse.stages.stopwords import LANGUAGES
 
 EMPTY = "strip_boilerplate.empty"
@@ -60,6 +61,8 @@ EDGE_SHORT = "edge_short"
 LOW_CONTENT = "low_content"
 #: Every per-line removal reason, in the order they are tested.
 LINE_REASONS = (REPEATED, PHRASE, CREDIT, EDGE_SHORT, LOW_CONTENT)
+#: The reason of each code of ``boilerplate_doc_kernels.line_reasons`` (0: kept).
+_REASON_OF_CODE = (None, REPEATED, PHRASE, CREDIT, EDGE_SHORT, LOW_CONTENT)
 
 #: Repeated lines up to this long lose every copy: at that length a repeat is a label or a
 #: link ("Logga in", "Russia, Syria, Turkey"), not a sentence worth one copy.
@@ -78,6 +81,9 @@ PROSE_STOP_DENSITY = 0.35
 #: A heading has at most 15 words.
 _HEADING_LOG_WORDS = math.log1p(15)
 _CREDIT_COLUMN = LINE_FEATURES.index("credit")
+#: Characters of scripts written without spaces (Han, kana, Thai, Lao, Myanmar, Khmer)
+#: from which a line counts as prose: about two sentences of Chinese.
+UNSPACED_PROSE_CHARS = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,71 +104,81 @@ class StripResult:
     chars_removed: int
 
 
-def forced_reasons(texts: Sequence[str], features: np.ndarray) -> list[str | None]:
-    """Return PHRASE or CREDIT for lines the phrase rules remove whatever their score.
+def decide(lines: Lines, features: np.ndarray, scores: np.ndarray, cut: float) -> np.ndarray:
+    """Return the reason code of every line of `lines` (0: keep; see `_REASON_OF_CODE`).
 
-    A phrase counts only on a line that does not end a sentence: "Sign up for our
-    newsletter" is chrome, "We use cookies to count visits." may be the privacy page
-    itself (on line-quality-oscar the rule is right 94% of the time with this condition).
+    The rules around the scorer, per document:
+
+    * a phrase line that does not end a sentence goes ("Sign up for our newsletter" is
+      chrome, "We use cookies to count visits." may be the privacy page itself: on
+      line-quality-oscar the rule is right 94% of the time with this condition), and so
+      does a credit line, whatever their score;
+    * the scorer never removes prose (a sentence of 8+ words with ordinary stop-word
+      density, or a long run of a script written without spaces, which the word
+      features do not describe);
+    * a block of two or more short lines (at most `REPEAT_MAX_WORDS` words) printed
+      twice after the last content sentence goes, as a tag list or link block after the
+      article ("Russia, Syria, Turkey" / "NATO, Syria's War"). Single repeated lines are
+      left to the scorer (its ``repeated`` feature): on line-quality-oscar, removing
+      every short repeated line is right only 62% of the time, and 73-80% after the last
+      sentence;
+    * a short line the scorer alone removed right above a kept content sentence is a
+      heading and stays (jusText's heading rule: the title of an article, a section name);
+    * removed lines before the first or after the last kept line are ``edge_short``.
     """
-    reasons: list[str | None] = []
-    for j in range(len(texts)):
-        if features[j, _PHRASE_COLUMN] and not features[j, _END_COLUMN]:
-            reasons.append(PHRASE)
-        elif features[j, _CREDIT_COLUMN]:
-            reasons.append(CREDIT)
-        else:
-            reasons.append(None)
-    return reasons
+    end = features[:, _END_COLUMN]
+    forced = np.where(
+        (features[:, _PHRASE_COLUMN] > 0) & (end == 0),
+        doc_kernels.PHRASE,
+        np.where(features[:, _CREDIT_COLUMN] > 0, doc_kernels.CREDIT, doc_kernels.KEEP),
+    ).astype(np.int64)
+    return doc_kernels.line_reasons(
+        lines.doc_starts, forced, end, features[:, _WORDS_COLUMN].copy(),
+        features[:, _STOP_COLUMN].copy(), features[:, _REPEATED_COLUMN] > 0,
+        lines.column(kernels.UNSPACED_CHARS), _pair_repeats(lines), scores, cut,
+        _SENTENCE_LOG_WORDS, _HEADING_LOG_WORDS, PROSE_STOP_DENSITY, UNSPACED_PROSE_CHARS,
+    )  # fmt: skip
 
 
-def tail_repeats(texts: Sequence[str], features: np.ndarray, content: np.ndarray) -> list[bool]:
-    """Return True for repeated blocks of short lines after the last content sentence.
-
-    A block (two or more consecutive short lines) printed twice, as a tag list or link
-    block after the article ("Russia, Syria, Turkey" / "NATO, Syria's War"), is chrome.
-    Single repeated lines are left to the scorer (its ``repeated`` feature): on
-    line-quality-oscar, removing every short repeated line is right only 62% of the
-    time, and 73-80% after the last sentence. `content` marks lines the scorer keeps.
-    """
-    sentences = np.flatnonzero(
-        content
-        & (features[:, _END_COLUMN] > 0)
-        & (features[:, _WORDS_COLUMN] >= _SENTENCE_LOG_WORDS)
+def _pair_repeats(lines: Lines) -> np.ndarray:
+    """True at line j when lines j and j + 1 of one document are both short with a repeat
+    key, and that pair of keys occurs twice or more in the document."""
+    keys = np.where(
+        (lines.column(kernels.WORDS) <= REPEAT_MAX_WORDS) & (np.diff(lines.word_starts) > 0),
+        lines.keys,
+        -1,
     )
-    if not len(sentences):
-        return [False] * len(texts)
-    last = int(sentences[-1])
-    keys = [normalise(text) if len(text.split()) <= REPEAT_MAX_WORDS else "" for text in texts]
-    pairs = Counter(pairwise(keys))
-    marked = [False] * len(texts)
-    for j in range(last + 1, len(texts) - 1):
-        pair = (keys[j], keys[j + 1])
-        if all(pair) and pairs[pair] > 1:
-            marked[j] = marked[j + 1] = True
-    return marked
+    doc = lines.doc_of_line
+    out = np.zeros(len(lines), dtype=bool)
+    pair = np.flatnonzero((keys[:-1] >= 0) & (keys[1:] >= 0) & (doc[:-1] == doc[1:]))
+    if len(pair):
+        triples = np.stack([doc[pair], keys[pair], keys[pair + 1]], axis=1).astype(np.int32)
+        ids = intern(triples.ravel(), np.arange(0, 3 * len(pair) + 1, 3))
+        out[pair] = np.bincount(ids)[ids] > 1
+    return out
 
 
-def headings(features: np.ndarray, reasons: Sequence[str | None]) -> list[int]:
-    """Return scorer-removed short lines directly above a kept content sentence.
+def judge(
+    lines: Lines, *, threshold: float | None = None, scorer: LineScorer | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the reason code and the score of every line of `lines`."""
+    scorer = scorer or load_scorer()
+    features = named_features(lines)
+    scores = scorer.score(lines, features)
+    cut = scorer.threshold if threshold is None else threshold
+    return decide(lines, features, scores, cut), scores
 
-    jusText's heading rule: a short line close to good text is a heading, not chrome
-    (the title of an article, a section name). Only lines the scorer alone removed
-    qualify; phrase, credit and repeat removals stand.
+
+def line_reasons(
+    texts: Sequence[str], features: np.ndarray, scores: np.ndarray, cut: float
+) -> list[str | None]:
+    """Return the removal reason (None: keep) of each non-blank line of one document.
+
+    `texts` are its stripped lines, `features` their `named_features`, `scores` the
+    scorer's noise probabilities (see `decide` for the rules).
     """
-    found = []
-    for j in range(len(reasons) - 1):
-        if (
-            reasons[j] in (LOW_CONTENT, REPEATED)
-            and not features[j, _END_COLUMN]
-            and features[j, _WORDS_COLUMN] <= _HEADING_LOG_WORDS
-            and not features[j, _REPEATED_COLUMN]
-            and reasons[j + 1] is None
-            and features[j + 1, _END_COLUMN]
-            and features[j + 1, _WORDS_COLUMN] >= _SENTENCE_LOG_WORDS
-        ):
-            found.append(j)
-    return found
+    codes = decide(scan(list(texts), split=False), features, scores, cut)
+    return [_REASON_OF_CODE[c] for c in codes.tolist()]
 
 
 def classify_lines(
@@ -184,66 +200,16 @@ def classify_lines(
     >>> [v.reason for v in classify_lines(lines)]
     ['phrase', None, None, 'phrase', 'repeated', 'repeated', None, 'repeated', 'repeated']
     """
-    scorer = scorer or load_scorer()
-    positions = [i for i, line in enumerate(lines) if line.strip()]
-    texts = [lines[i].strip() for i in positions]
     verdicts = [LineVerdict(keep=True, reason=None, score=0.0) for _ in lines]
-    if not texts:
+    scanned = scan(list(lines), split=False, language=language)
+    if not len(scanned):
         return verdicts
-    features = line_features(texts, language=language)
-    scores = scorer.score(texts, features)
-    cut = scorer.threshold if threshold is None else threshold
-    for position, reason, score in zip(
-        positions, line_reasons(texts, features, scores, cut), scores, strict=True
-    ):
-        verdicts[position] = LineVerdict(keep=reason is None, reason=reason, score=float(score))
+    codes, scores = judge(scanned, threshold=threshold, scorer=scorer)
+    positions = scanned.column(kernels.SOURCE).tolist()
+    for position, code, score in zip(positions, codes.tolist(), scores.tolist(), strict=True):
+        reason = _REASON_OF_CODE[code]
+        verdicts[position] = LineVerdict(keep=reason is None, reason=reason, score=score)
     return verdicts
-
-
-#: Characters of scripts written without spaces (Han, kana, Thai, Lao, Myanmar, Khmer)
-#: from which a line counts as prose: about two sentences of Chinese.
-UNSPACED_PROSE_CHARS = 30
-_UNSPACED = re.compile(
-    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
-)
-
-
-def unspaced_chars(text: str) -> int:
-    """Return how many characters of `text` belong to scripts written without spaces.
-
-    >>> unspaced_chars("咳嗽吃什麼好呢, cough")
-    7
-    """
-    return len(_UNSPACED.findall(text))
-
-
-def line_reasons(
-    texts: Sequence[str], features: np.ndarray, scores: np.ndarray, cut: float
-) -> list[str | None]:
-    """Return the removal reason (None: keep) of each non-blank line from its scores.
-
-    The rules around the scorer: phrase and credit lines go whatever their score; the
-    scorer never removes prose; a repeated block after the last sentence goes; a short
-    line the scorer removed right above a kept sentence is a heading and stays.
-    """
-    reasons = forced_reasons(texts, features)
-    tail = tail_repeats(texts, features, scores < cut)
-    prose = (features[:, _END_COLUMN] > 0) & (features[:, _WORDS_COLUMN] >= _SENTENCE_LOG_WORDS)
-    prose &= features[:, _STOP_COLUMN] >= PROSE_STOP_DENSITY
-    # the scorer's word and stop-word features do not describe scripts written without
-    # spaces: a long run of such text is prose whatever its score
-    prose |= np.array([unspaced_chars(text) >= UNSPACED_PROSE_CHARS for text in texts], bool)
-    for j, reason in enumerate(reasons):
-        if reason is None and (tail[j] or (scores[j] >= cut and not prose[j])):
-            reasons[j] = REPEATED if features[j, _REPEATED_COLUMN] else LOW_CONTENT
-    for j in headings(features, reasons):
-        reasons[j] = None
-    kept = [j for j, reason in enumerate(reasons) if reason is None]
-    first, last = (kept[0], kept[-1]) if kept else (len(texts), -1)
-    for j, reason in enumerate(reasons):
-        if reason == LOW_CONTENT and (j < first or j > last):
-            reasons[j] = EDGE_SHORT
-    return reasons
 
 
 def strip(text: str, *, language: str | None = None, threshold: float | None = None) -> StripResult:
@@ -255,23 +221,64 @@ def strip(text: str, *, language: str | None = None, threshold: float | None = N
     >>> result.removed
     [(0, 'phrase')]
     """
+    return strip_texts([text], language=language, threshold=threshold)[0][0]
+
+
+def strip_texts(
+    texts: Sequence[str] | pa.Array,
+    *,
+    rows: np.ndarray | None = None,
+    language: str | None = None,
+    threshold: float | None = None,
+    sources: Sequence[str] | None = None,
+) -> list[tuple[StripResult, list[tuple[int, str, str]]]]:
+    """`strip` every text of ``texts[rows]`` (all by default), features computed at once.
+
+    Also returns, per text, its removed lines as ``(nonblank index, reason, line)``.
+    """
+    if sources is None:
+        sources = texts.to_pylist() if isinstance(texts, pa.Array) else list(texts)
+    if rows is None:
+        rows = np.arange(len(sources), dtype=np.int64)
+    lines = scan(texts, rows=rows, language=language, sources=sources)
+    codes = judge(lines, threshold=threshold)[0] if len(lines) else np.zeros(0, np.int64)
+    removed = np.flatnonzero(codes)
+    doc_of = lines.doc_of_line[removed]
+    results: list[tuple[StripResult, list[tuple[int, str, str]]]] = [
+        (StripResult(text=sources[r], removed=[], chars_removed=0), []) for r in rows.tolist()
+    ]
+    numbers = lines.column(kernels.NUMBER)[removed].tolist()
+    at = (removed - lines.doc_starts[doc_of]).tolist()
+    reasons = [_REASON_OF_CODE[c] for c in codes[removed].tolist()]
+    bounds = [0, *(np.flatnonzero(np.diff(doc_of)) + 1).tolist(), len(removed)]
+    for a, b in itertools.pairwise(bounds if len(removed) else ()):
+        gone = dict(zip(numbers[a:b], zip(at[a:b], reasons[a:b], strict=True), strict=True))
+        doc = int(doc_of[a])
+        results[doc] = _rebuild(sources[int(rows[doc])], gone)
+    return results
+
+
+def _rebuild(
+    text: str, gone: dict[int, tuple[int, str]]
+) -> tuple[StripResult, list[tuple[int, str, str]]]:
+    """Return `text` without the lines numbered in `gone` (their non-blank index and
+    reason): kept lines joined with "\\n", one blank line where the input had blank lines
+    between two kept lines; and the removed lines."""
     lines = text.splitlines()
-    verdicts = classify_lines(lines, language=language, threshold=threshold)
-    removed = [(i, v.reason) for i, v in enumerate(verdicts) if v.reason is not None]
-    if not removed:
-        return StripResult(text=text, removed=[], chars_removed=0)
     kept: list[str] = []
     gap = False
-    for line, verdict in zip(lines, verdicts, strict=True):
+    for number, line in enumerate(lines):
         if not line.strip():
             gap = True
-        elif verdict.keep:
+        elif number not in gone:
             if gap and kept:
                 kept.append("")
             kept.append(line)
             gap = False
-    chars = sum(len(lines[i]) for i, _ in removed)
-    return StripResult(text="\n".join(kept), removed=removed, chars_removed=chars)  # type: ignore[arg-type]
+    chars = sum(len(lines[i]) for i in gone)
+    removed = [(number, reason) for number, (_, reason) in gone.items()]
+    spans = [(at, reason, lines[number]) for number, (at, reason) in gone.items()]
+    return StripResult(text="\n".join(kept), removed=removed, chars_removed=chars), spans
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -315,29 +322,27 @@ class StripBoilerplate:
             raise ValueError(msg)
 
     def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
-        texts = batch.column(TEXT).to_pylist()
-        live = live_mask(batch).to_pylist()
-        new_texts, lines_removed, chars_removed, empty = [], [], [], []
-        spans: list[list[tuple[int, str, str]]] = []
-        for text, is_live in zip(texts, live, strict=True):
-            if not is_live or text is None:
-                new_texts.append(text)
-                lines_removed.append(0)
-                chars_removed.append(0)
-                empty.append(False)
-                spans.append([])
+        column = batch.column(TEXT)
+        texts = column.to_pylist()
+        live = np.flatnonzero(
+            pc.and_(live_mask(batch), pc.is_valid(column)).to_numpy(zero_copy_only=False)
+        )
+        results = strip_texts(
+            column, rows=live, language=self.language, threshold=self.threshold, sources=texts
+        )
+        new_texts = list(texts)
+        lines_removed = np.zeros(batch.num_rows, dtype=np.int32)
+        chars_removed = np.zeros(batch.num_rows, dtype=np.int64)
+        empty = np.zeros(batch.num_rows, dtype=bool)
+        spans: list[list[tuple[int, str, str]]] = [[] for _ in texts]
+        for row, (result, removed) in zip(live.tolist(), results, strict=True):
+            if not removed:
                 continue
-            result = strip(text, language=self.language, threshold=self.threshold)
-            if result.removed:
-                lines = text.splitlines()
-                at = nonblank_index(lines)
-                spans.append([(at[i], reason, lines[i]) for i, reason in result.removed])
-            else:
-                spans.append([])
-            new_texts.append(result.text)
-            lines_removed.append(len(result.removed))
-            chars_removed.append(result.chars_removed)
-            empty.append(bool(result.removed) and not result.text.strip())
+            spans[row] = removed
+            new_texts[row] = result.text
+            lines_removed[row] = len(removed)
+            chars_removed[row] = result.chars_removed
+            empty[row] = not result.text.strip()
         batch = set_column(batch, TEXT, pa.array(new_texts, type=pa.string()))
         batch = set_column(batch, "lines_removed", pa.array(lines_removed, type=pa.int32()))
         batch = set_column(batch, "chars_removed", pa.array(chars_removed, type=pa.int64()))

@@ -1,0 +1,298 @@
+"""Compiled (numba) per-document loops of ``strip_boilerplate``: language votes, document
+features, context features and the removal rules.
+
+Each loop redoes, over every document of a batch at once, what the scalar definition did
+with numpy on one document, with the same floating-point operations in the same order:
+means are numpy's pairwise sums (`pairwise_sum`), running sums are sequential, so every
+value equals what the per-document code gave, bit for bit. Logarithms are left to the
+caller (``np.log1p`` and ``math.log1p`` differ in the last bit on some integers).
+
+Compiled on first use and cached next to this file (``cache=True``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+#: Reason codes of `line_reasons` (0: keep).
+KEEP, REPEATED, PHRASE, CREDIT, EDGE_SHORT, LOW_CONTENT = range(6)
+
+
+@njit(cache=True, nogil=True)
+def pairwise_sum(x, start, n):
+    """``x[start:start + n].sum()`` as numpy computes it (pairwise, blocks of 8)."""
+    if n < 8:
+        total = 0.0
+        for i in range(start, start + n):
+            total += x[i]
+        return total
+    if n <= 128:
+        r = x[start : start + 8].copy()
+        i = 8
+        while i < n - (n % 8):
+            for j in range(8):
+                r[j] += x[start + i + j]
+            i += 8
+        total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        while i < n:
+            total += x[start + i]
+            i += 1
+        return total
+    half = n // 2
+    half -= half % 8
+    return pairwise_sum(x, start, half) + pairwise_sum(x, start + half, n - half)
+
+
+@njit(cache=True, nogil=True)
+def detect_languages(doc_words, word_ids, detect_of, lang_offsets, lang_index, n_langs, limit):
+    """Return, per document, the language `stopwords.detect_language` votes for, and its hits.
+
+    Reads the first `limit` letter runs of each document (``doc_words`` are their offsets
+    in `word_ids`); ``detect_of[word]`` is the row of a detection word (-1: none), whose
+    languages are ``lang_index[lang_offsets[row]:lang_offsets[row + 1]]``. Ties go to the
+    language voted for first, as ``Counter.most_common`` returns them. -1: no vote.
+    """
+    docs = len(doc_words) - 1
+    best_language = np.full(docs, -1, dtype=np.int64)
+    best_votes = np.zeros(docs, dtype=np.int64)
+    votes = np.zeros(n_langs, dtype=np.int64)
+    order = np.zeros(n_langs, dtype=np.int64)
+    for d in range(docs):
+        votes[:] = 0
+        order[:] = -1
+        introduced = 0
+        for t in range(doc_words[d], min(doc_words[d + 1], doc_words[d] + limit)):
+            w = detect_of[word_ids[t]]
+            if w < 0:
+                continue
+            for x in range(lang_offsets[w], lang_offsets[w + 1]):
+                language = lang_index[x]
+                if order[language] < 0:
+                    order[language] = introduced
+                    introduced += 1
+                votes[language] += 1
+        best = -1
+        for language in range(n_langs):
+            if order[language] >= 0 and (
+                best < 0
+                or votes[language] > votes[best]
+                or (votes[language] == votes[best] and order[language] < order[best])
+            ):
+                best = language
+        if best >= 0:
+            best_language[d], best_votes[d] = best, votes[best]
+    return best_language, best_votes
+
+
+@njit(cache=True, nogil=True)
+def _run_lengths(flags, a, b, out):
+    """``out[i]``: length of the run of true `flags` line i is in, within ``[a, b)``."""
+    start = a
+    for i in range(a + 1, b + 1):
+        if i == b or flags[i] != flags[start]:
+            if flags[start]:
+                for j in range(start, i):
+                    out[j] = i - start
+            start = i
+
+
+@njit(cache=True, nogil=True)
+def document_features(doc_starts, end_sentence, prose, bullet, short, stop_density, log_chars):
+    """Per line, the document-wide inputs of the named features (`_document_features`).
+
+    Returns ``(rel_position, short_share, stop_mean, bullet_share, median_log_chars,
+    run_no_sentence, run_bullets, in_main_block, prose_before, prose_after, distance)``;
+    `distance` is -1 in a document without prose.
+    """
+    n = len(end_sentence)
+    rel_position = np.zeros(n)
+    short_share = np.zeros(n)
+    stop_mean = np.zeros(n)
+    bullet_share = np.zeros(n)
+    median = np.zeros(n)
+    run_no_sentence = np.zeros(n, dtype=np.int64)
+    run_bullets = np.zeros(n, dtype=np.int64)
+    in_main_block = np.zeros(n, dtype=np.bool_)
+    before = np.zeros(n, dtype=np.bool_)
+    after = np.zeros(n, dtype=np.bool_)
+    distance = np.full(n, -1, dtype=np.int64)
+    no_sentence = ~end_sentence
+    for d in range(len(doc_starts) - 1):
+        a, b = doc_starts[d], doc_starts[d + 1]
+        count = b - a
+        if count == 0:
+            continue
+        shorts = bullets = 0
+        for i in range(a, b):
+            rel_position[i] = (i - a) / (count - 1) if count > 1 else 0.0
+            shorts += short[i]
+            bullets += bullet[i]
+        mean = pairwise_sum(stop_density, a, count) / count
+        chars = np.sort(log_chars[a:b])
+        middle = count // 2
+        med = chars[middle] if count % 2 else (chars[middle - 1] + chars[middle]) / 2
+        for i in range(a, b):
+            short_share[i] = shorts / count
+            bullet_share[i] = bullets / count
+            stop_mean[i] = mean
+            median[i] = med
+        _run_lengths(no_sentence, a, b, run_no_sentence)
+        _run_lengths(bullet, a, b, run_bullets)
+        # the run of prose lines (gaps of at most 2) with most prose: the main block
+        best_start = best_stop = best_size = size = 0
+        run_start = previous = -1
+        first = last = -1
+        for i in range(a, b):
+            if not prose[i]:
+                continue
+            if first < 0:
+                first = i
+            last = i
+            if previous >= 0 and i - previous - 1 > 2:
+                size = 0
+                run_start = i
+            if run_start < 0:
+                run_start = i
+            size += 1
+            if size > best_size:
+                best_start, best_stop, best_size = run_start, i + 1, size
+            previous = i
+        if best_size:
+            in_main_block[best_start:best_stop] = True
+        if first < 0:
+            continue
+        nearest = -1
+        for i in range(a, b):  # distance to the nearest prose line, before or after
+            if prose[i]:
+                nearest = i
+            before[i] = i > first
+            after[i] = i < last
+            distance[i] = i - nearest if nearest >= 0 else b
+        nearest = -1
+        for i in range(b - 1, a - 1, -1):
+            if prose[i]:
+                nearest = i
+            if nearest >= 0 and nearest - i < distance[i]:
+                distance[i] = nearest - i
+    return (
+        rel_position, short_share, stop_mean, bullet_share, median, run_no_sentence,
+        run_bullets, in_main_block, before, after, distance,
+    )  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def context_features(scores, doc_starts):
+    """The context-pass features of every line from the line pass's scores, per document.
+
+    Beyond a document's edges lies noise (probability 1), 10 lines each side.
+    """
+    n = len(scores)
+    out = np.zeros((n, 8))
+    for d in range(len(doc_starts) - 1):
+        a, b = doc_starts[d], doc_starts[d + 1]
+        count = b - a
+        if count == 0:
+            continue
+        padded = np.ones(count + 20)
+        padded[10 : 10 + count] = scores[a:b]
+        cumsum = np.zeros(count + 21)
+        for j in range(count + 20):
+            cumsum[j + 1] = cumsum[j] + padded[j]
+        mean = pairwise_sum(scores, a, count) / count
+        best = 0.0
+        for i in range(count):
+            at = i + 10
+            s = scores[a + i]
+            row = out[a + i]
+            row[0], row[1], row[2] = s, padded[at - 1], padded[at + 1]
+            row[3] = (cumsum[at + 4] - cumsum[at - 3] - s) / 6
+            row[4] = (cumsum[at + 11] - cumsum[at - 10] - s) / 20
+            row[5] = best
+            best = max(best, 1.0 - s) if i else 1.0 - s
+            row[7] = mean
+        best = 0.0
+        for i in range(count - 1, -1, -1):
+            out[a + i, 6] = best
+            s = 1.0 - scores[a + i]
+            best = max(best, s) if i < count - 1 else s
+    return out
+
+
+@njit(cache=True, nogil=True)
+def line_reasons(
+    doc_starts,
+    forced,
+    end,
+    log_words,
+    stop,
+    repeated,
+    unspaced,
+    pair_repeats,
+    scores,
+    cut,
+    sentence_log_words,
+    heading_log_words,
+    prose_stop,
+    unspaced_prose,
+):
+    """The removal reason of every line (see ``boilerplate.line_reasons``), per document.
+
+    `forced`: PHRASE or CREDIT from the phrase rules, else KEEP; `pair_repeats[j]`: lines j
+    and j + 1 are both short, have repeat keys, and that pair of keys occurs twice or
+    more in the document.
+    """
+    reasons = forced.copy()
+    for d in range(len(doc_starts) - 1):
+        a, b = doc_starts[d], doc_starts[d + 1]
+        last = -1  # the last kept content sentence
+        for i in range(a, b):
+            if scores[i] < cut and end[i] > 0 and log_words[i] >= sentence_log_words:
+                last = i
+        tail = np.zeros(b - a, dtype=np.bool_)
+        if last >= 0:
+            for j in range(last + 1, b - 1):
+                if pair_repeats[j]:
+                    tail[j - a] = tail[j + 1 - a] = True
+        for i in range(a, b):
+            prose = end[i] > 0 and log_words[i] >= sentence_log_words and stop[i] >= prose_stop
+            prose = prose or unspaced[i] >= unspaced_prose
+            if reasons[i] == KEEP and (tail[i - a] or (scores[i] >= cut and not prose)):
+                reasons[i] = REPEATED if repeated[i] else LOW_CONTENT
+        heading = np.zeros(b - a, dtype=np.bool_)
+        for j in range(a, b - 1):
+            heading[j - a] = (
+                (reasons[j] == LOW_CONTENT or reasons[j] == REPEATED)
+                and not end[j]
+                and log_words[j] <= heading_log_words
+                and not repeated[j]
+                and reasons[j + 1] == KEEP
+                and end[j + 1]
+                and log_words[j + 1] >= sentence_log_words
+            )
+        first = b
+        last = -1
+        for i in range(a, b):
+            if heading[i - a]:
+                reasons[i] = KEEP
+            if reasons[i] == KEEP:
+                first = min(first, i)
+                last = i
+        for i in range(a, b):
+            if reasons[i] == LOW_CONTENT and (i < first or i > last):
+                reasons[i] = EDGE_SHORT
+    return reasons
+
+
+@njit(cache=True, nogil=True)
+def linear(x, mean, scale, weights, bias):
+    """``((x - mean) / scale) @ weights + bias``, each row summed left to right (so a
+    row's value never depends on the other rows, nor on a BLAS library)."""
+    n, m = x.shape
+    out = np.empty(n)
+    for i in range(n):
+        total = 0.0
+        for j in range(m):
+            total += ((x[i, j] - mean[j]) / scale[j]) * weights[j]
+        out[i] = total + bias
+    return out

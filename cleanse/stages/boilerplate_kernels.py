@@ -1,0 +1,368 @@
+"""Compiled (numba) scan of text lines: every per-line count ``strip_boilerplate`` needs.
+
+One pass over the UTF-8 bytes of a batch: documents are cut into lines as
+``str.splitlines`` cuts them, each line stripped as ``str.strip`` strips it, lowered as
+``str.lower`` lowers it (Final_Sigma and multi-character lower cases included), and
+counted. Every character class comes from `cleanse.stages.boilerplate_chars`, whose
+tables ask Python itself; the loops re-implement what the scalar definitions did with
+``str`` methods and ``re`` (``findall`` counts are non-overlapping, left to right), and
+the tests compare them with that scalar reference on real and generated text.
+
+Per line the scan also emits the lower-cased letter runs (stop-word tokens, copied out
+to be interned), the CRC-32 of each hashing token and of each distinct character n-gram
+of short lines (what ``zlib.crc32`` of their UTF-8 gives; ``boilerplate_match``).
+
+Compiled on first use and cached next to this file (``cache=True``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from cleanse.dedup.kernels import _grow
+from cleanse.stages.boilerplate_chars import (
+    ALNUM,
+    BULLET,
+    CAPITAL_SIGMA,
+    CASE_IGNORABLE,
+    CASED,
+    CLOSER,
+    DECIMAL,
+    DIGIT,
+    GLUED_LOWER,
+    GLUED_UPPER,
+    KNOWN,
+    LETTER,
+    LINE_BREAK,
+    OTHER_PUNCT,
+    PIPE_TAB,
+    PUNCT,
+    QUOTE_CLOSER,
+    RE_SPACE,
+    SPACE,
+    SPECIAL_LOWER,
+    TERMINAL,
+    UNSPACED,
+    UPPER,
+    WORD,
+)
+from cleanse.stages.boilerplate_match import (
+    DOT,
+    GRAM_MAX_CHARS,
+    INVERT,
+    MAX_GRAMS,
+    SPACE_CHAR,
+    ZERO,
+    crc_char,
+    date_ends,
+    link_size,
+)
+from cleanse.stages.boilerplate_match import grams as line_grams
+
+# Columns of the per-line statistics `scan_lines` returns.
+SOURCE, NUMBER, START, STOP, CHARS, WORDS, UPPERS, DIGITS, TITLES, UNSPACED_CHARS = range(10)
+LETTERS, CORE, END, DOTS, ELLIPSIS, BULLETED, PIPE_OR_TAB, GLUED, INNER, LINKS = range(10, 20)
+DATE, LOWERED, HASH_TOKENS, WORD_TOKENS, GRAMS = range(20, 25)
+NUM_STATS = 25
+#: `END`: how the line ends once closers are stripped (nothing left, . ! ?, : ; ,, else).
+END_NONE, END_TERMINAL, END_OTHER_PUNCT, END_TEXT = 0, 1, 2, 3
+_CR, _LF, _FINAL, _NON_FINAL, _ELLIPSIS = 0x0D, 0x0A, 0x3C2, 0x3C3, 0x2026
+
+
+@njit(cache=True, nogil=True)
+def unknown_code_points(data, offsets, rows, flags):
+    """Return the distinct code points of the `rows` strings whose table entry is empty."""
+    seen = np.zeros(0x110000, dtype=np.bool_)
+    out = []
+    for r in rows:
+        i = offsets[r]
+        while i < offsets[r + 1]:
+            c, i = _decode(data, i)
+            if not flags[c] & KNOWN and not seen[c]:
+                seen[c] = True
+                out.append(c)
+    return np.array(out, dtype=np.int64)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _decode(data, i):
+    """Return the code point starting at byte `i` of UTF-8 `data` and the next offset."""
+    b = np.int64(data[i])
+    if b < 0x80:
+        return b, i + 1
+    if b < 0xE0:
+        return ((b & 0x1F) << 6) | (np.int64(data[i + 1]) & 0x3F), i + 2
+    if b < 0xF0:
+        return (
+            ((b & 0x0F) << 12) | ((np.int64(data[i + 1]) & 0x3F) << 6) | (data[i + 2] & 0x3F)
+        ), i + 3
+    return (
+        ((b & 0x07) << 18)
+        | ((np.int64(data[i + 1]) & 0x3F) << 12)
+        | ((np.int64(data[i + 2]) & 0x3F) << 6)
+        | (data[i + 3] & 0x3F)
+    ), i + 4
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _bit(flag, mask):
+    """1 where `flag` has the bit `mask`, else 0."""
+    return np.int64((flag & mask) != 0)
+
+
+@njit(cache=True, nogil=True)
+def _first_pass(cps, s, e, flags, lower, lo, row):
+    """Fill the columns read from the original characters of ``cps[s:e]``; lower-case it.
+
+    Counts as ``str.split``, ``str.isupper``... and the non-overlapping ``findall`` of
+    the glued-words and inner-sentence patterns would; `lo` gets ``line.lower()`` where
+    every character lowers to one (the return value says whether one did not).
+    """
+    words = titles = uppers = digits = unspaced = letters = runs = 0
+    glued = inner = 0
+    seen = np.uint32(0)
+    previous = np.uint32(SPACE)
+    before = np.uint32(0)
+    previous_letter = 0
+    glued_from = s
+    date = False
+    # the digit runs before the current one: start, end, whether \b precedes them
+    runs_at = np.full(6, -1, dtype=np.int64)
+    run_start, run_open = -1, False
+    state = 0  # inner sentence: 1 after [.!?], 2 after a closer too, 3 in the spaces
+    for k in range(s, e):
+        c = cps[k]
+        f = flags[c]
+        lo[k - s] = lower[c]
+        seen |= f
+        start = _bit(previous, SPACE) & (1 - _bit(f, SPACE))
+        words += start
+        titles += start & _bit(f, UPPER)
+        uppers += _bit(f, UPPER)
+        digits += _bit(f, DIGIT)
+        unspaced += _bit(f, UNSPACED)
+        letter = _bit(f, LETTER)
+        letters += letter
+        runs += letter & (1 - previous_letter)
+        previous_letter = letter
+        if f & DECIMAL:
+            if run_start < 0:
+                run_start, run_open = k, (previous & WORD) == 0 or k == s
+        elif run_start >= 0:  # a run of digits ended: a date or a time ends with it?
+            date |= date_ends(cps, run_start, k, run_open, (f & WORD) == 0, runs_at)
+            run_start = -1
+        glued_end = f & GLUED_LOWER and previous & GLUED_UPPER and before & GLUED_LOWER
+        if glued_end and k - 2 >= glued_from:
+            glued += 1
+            glued_from = k + 1
+        consumed = False
+        if state == 1:
+            state = 2 if f & QUOTE_CLOSER else 3 if f & RE_SPACE else 0
+        elif state == 2:
+            state = 3 if f & RE_SPACE else 0
+        elif state == 3 and not f & RE_SPACE:
+            inner += 1
+            state = 0
+            consumed = True
+        if state == 0 and not consumed and f & TERMINAL:
+            state = 1
+        before = previous
+        previous = f
+    if run_start >= 0:
+        date |= date_ends(cps, run_start, e, run_open, True, runs_at)
+    row[WORDS], row[TITLES], row[UPPERS], row[DIGITS] = words, titles, uppers, digits
+    row[UNSPACED_CHARS], row[GLUED], row[INNER] = unspaced, glued, inner
+    row[PIPE_OR_TAB], row[DATE] = (seen & PIPE_TAB) != 0, date
+    row[CORE] = letters + runs - 1 if runs else 0
+    k = e - 1
+    while k >= s and flags[cps[k]] & CLOSER:
+        k -= 1
+    if k < s:
+        row[END] = END_NONE
+    elif flags[cps[k]] & TERMINAL:
+        row[END] = END_TERMINAL
+    elif flags[cps[k]] & OTHER_PUNCT:
+        row[END] = END_OTHER_PUNCT
+    else:
+        row[END] = END_TEXT
+    row[DOTS] = e - s >= 3 and cps[e - 1] == DOT and cps[e - 2] == DOT and cps[e - 3] == DOT
+    row[ELLIPSIS] = cps[e - 1] == _ELLIPSIS
+    row[BULLETED] = (flags[cps[s]] & BULLET) != 0
+    return (seen & SPECIAL_LOWER) != 0
+
+
+@njit(cache=True, nogil=True)
+def _lower_special(cps, s, e, flags, lower, exp_offsets, exp_data, lo):
+    """Write ``line.lower()`` of ``cps[s:e]`` to `lo` where a character needs more than
+    the table (Final_Sigma, several characters); return `lo` (grown) and the length."""
+    m = 0
+    for k in range(s, e):
+        c = cps[k]
+        lo = _grow(lo, m + 4 + (e - k))
+        if c == CAPITAL_SIGMA:
+            j = k - 1
+            while j >= s and flags[cps[j]] & CASE_IGNORABLE:
+                j -= 1
+            final = j >= s and (flags[cps[j]] & CASED) != 0
+            if final and k + 1 < e:
+                j = k + 1
+                while j < e and flags[cps[j]] & CASE_IGNORABLE:
+                    j += 1
+                final = j == e or (flags[cps[j]] & CASED) == 0
+            lo[m] = _FINAL if final else _NON_FINAL
+            m += 1
+        elif lower[c] >= 0:
+            lo[m] = lower[c]
+            m += 1
+        else:
+            x = -1 - lower[c]
+            for j in range(exp_offsets[x], exp_offsets[x + 1]):
+                lo = _grow(lo, m + 1 + (e - k))
+                lo[m] = exp_data[j]
+                m += 1
+    return lo, m
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _second_pass(lo, m, flags, words, word_at, word_offsets, word_count, hashes, hash_at, row):
+    """Tokens and links of the lower-cased line ``lo[:m]``; the arrays have room, and
+    ``lo[m]`` too (a space is put there to end the last token).
+
+    Letter runs (``[^\\W\\d_]+``) go to `words`, the CRC-32 of each hashing token
+    (``[^\\W_]+|[^\\w\\s]`` over the text with ``\\d`` folded to "0") to `hashes`.
+    Written without branches where it can (a store that only counts when wanted).
+    Returns the new ``(word_at, word_count, hash_at)``.
+    """
+    letters = tokens = count = links = 0
+    previous_letter = previous_alnum = 0
+    link_from = 0
+    crc = INVERT
+    lo[m] = SPACE_CHAR
+    for j in range(m + 1):
+        c = lo[j]
+        f = flags[c]
+        letter = _bit(f, LETTER)
+        word_offsets[word_count + tokens] = word_at
+        tokens += letter & (1 - previous_letter)
+        words[word_at] = c
+        word_at += letter
+        letters += letter
+        previous_letter = letter
+        alnum = _bit(f, ALNUM)
+        hashes[hash_at + count] = crc ^ INVERT
+        count += previous_alnum & (1 - alnum)
+        if alnum:
+            crc = crc_char(crc if previous_alnum else INVERT, np.uint32(ZERO if f & DECIMAL else c))
+        elif f & PUNCT:
+            hashes[hash_at + count] = crc_char(INVERT, np.uint32(c)) ^ INVERT
+            count += 1
+        previous_alnum = alnum
+        if (c == 0x68 or c == 0x77 or c == DOT or c == 0x40) and j >= link_from and j < m:
+            size = link_size(lo, j, m, flags)
+            if size:
+                links += 1
+                link_from = j + size
+    word_count += tokens
+    word_offsets[word_count] = word_at
+    row[LETTERS], row[WORD_TOKENS], row[HASH_TOKENS], row[LINKS] = letters, tokens, count, links
+    return word_at, word_count, hash_at + count
+
+
+@njit(cache=True, nogil=True)
+def scan_lines(data, offsets, rows, split, flags, lower, exp_offsets, exp_data):
+    """Cut the `rows` strings into non-blank stripped lines and measure each.
+
+    `split`: cut each string at line breaks (a document); else each string is one line.
+    Returns ``(stats, word_data, word_offsets, hash_crcs, gram_crcs)``: one row of
+    `NUM_STATS` columns per non-blank line; the lower-cased letter runs of all lines
+    (code points, and their offsets); the CRC-32 of each hashing token, and of each
+    distinct n-gram, of all lines in order (the per-line counts are in `stats`).
+    """
+    # Sized from the input up front (pages never written cost nothing): growing by
+    # doubling would copy, and fault in fresh pages, several times per batch.
+    size = 64
+    longest = 64
+    for r in rows:
+        size += offsets[r + 1] - offsets[r]
+        longest = max(longest, offsets[r + 1] - offsets[r])
+    stats = np.zeros((size // 32 + 64) * NUM_STATS, dtype=np.int64)  # rows, flat
+    words = np.empty(size, dtype=np.int32)
+    word_offsets = np.zeros(size // 2, dtype=np.int64)
+    hashes = np.empty(size, dtype=np.uint32)
+    grams = np.empty(size, dtype=np.uint32)
+    cps = np.empty(longest, dtype=np.int32)
+    lo = np.empty(longest + 8, dtype=np.int32)
+    padded = np.empty(GRAM_MAX_CHARS + 2, dtype=np.int32)
+    gram_crcs = np.empty(MAX_GRAMS, dtype=np.uint32)
+    gram_starts = np.empty(MAX_GRAMS, dtype=np.int64)
+    gram_sizes = np.empty(MAX_GRAMS, dtype=np.int64)
+    slots = np.full(256, -1, dtype=np.int64)
+    n_lines = word_at = word_count = hash_at = gram_at = 0
+    for r in rows:
+        cps = _grow(cps, offsets[r + 1] - offsets[r])
+        n = 0
+        i = offsets[r]
+        while i < offsets[r + 1]:
+            cps[n], i = _decode(data, i)
+            n += 1
+        number = 0
+        start = 0
+        while start < n or (not split and number == 0):
+            stop = after = n
+            if split:
+                k = start
+                while k < n and not flags[cps[k]] & LINE_BREAK:
+                    k += 1
+                stop = k
+                after = k + 2 if k + 1 < n and cps[k] == _CR and cps[k + 1] == _LF else k + 1
+            s, e = start, stop
+            while s < e and flags[cps[s]] & SPACE:
+                s += 1
+            while e > s and flags[cps[e - 1]] & SPACE:
+                e -= 1
+            if e > s:
+                stats = _grow(stats, (n_lines + 1) * NUM_STATS)
+                row = stats[n_lines * NUM_STATS : (n_lines + 1) * NUM_STATS]
+                row[:] = 0
+                row[SOURCE], row[NUMBER], row[START], row[STOP], row[CHARS] = r, number, s, e, e - s
+                lo = _grow(lo, e - s)
+                m = e - s
+                if _first_pass(cps, s, e, flags, lower, lo, row):
+                    lo, m = _lower_special(cps, s, e, flags, lower, exp_offsets, exp_data, lo)
+                row[LOWERED] = m
+                lo = _grow(lo, m + 1)
+                words = _grow(words, word_at + m + 1)
+                word_offsets = _grow(word_offsets, word_count + m + 2)
+                hashes = _grow(hashes, hash_at + m + 2)
+                word_at, word_count, hash_at = _second_pass(
+                    lo, m, flags, words, word_at, word_offsets, word_count, hashes, hash_at, row
+                )
+                if m <= GRAM_MAX_CHARS:
+                    grams = _grow(grams, gram_at + MAX_GRAMS)
+                    end = line_grams(
+                        lo,
+                        m,
+                        flags,
+                        padded,
+                        gram_crcs,
+                        gram_starts,
+                        gram_sizes,
+                        slots,
+                        grams,
+                        gram_at,
+                    )
+                    row[GRAMS] = end - gram_at
+                    gram_at = end
+                n_lines += 1
+            number += 1
+            start = after
+            if not split:
+                break
+    return (
+        stats[: n_lines * NUM_STATS].reshape(n_lines, NUM_STATS),
+        words[:word_at],
+        word_offsets[: word_count + 1],
+        hashes[:hash_at],
+        grams[:gram_at],
+    )

@@ -1,0 +1,329 @@
+"""The non-blank lines of a batch of documents, scanned once, as arrays.
+
+`scan` runs the compiled scanner (``boilerplate_kernels.scan_lines``) over the UTF-8 of
+every document of a batch at once (one pass over the Arrow buffer, no Python string per
+line), then finishes what depends on more than one line:
+
+* the letter runs of all lines are interned (``boilerplate_doc_kernels.intern``), so
+  each distinct word is looked up once in a table of every stop word and detection
+  word: stop-word density in the document's language, and the language itself
+  (``stopwords.detect_language``'s vote, `_languages`);
+* a line's repeat key (its lower-cased letter runs joined by spaces, what ``re.sub(r"[\\W\\d_]+",
+  " ", line.lower()).strip()`` gives) is the sequence of its word ids, interned in turn;
+* the phrase and credit patterns run in ``re`` on the few candidate lines only: RE2
+  over all short lines (``boilerplate_phrases.prefilter``), and for whole-line phrases
+  the length of the line's letter core, rule the others out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import pyarrow as pa
+
+from cleanse.stages import boilerplate_doc_kernels as doc_kernels
+from cleanse.stages import boilerplate_kernels as kernels
+from cleanse.stages import boilerplate_tokens as token_kernels
+from cleanse.stages.boilerplate_chars import TABLES
+from cleanse.stages.boilerplate_phrases import (
+    CONTAINED_PREFILTER,
+    CONTAINED_RE,
+    CREDIT_PREFILTER,
+    WHOLE_MAX_CHARS,
+    WHOLE_PREFILTER,
+    fold,
+    is_credit,
+    is_whole_phrase,
+    prefilter,
+)
+from cleanse.stages.stopwords import DETECT_WORDS, LANGUAGES, load_stopwords
+
+#: Phrase and credit matches count only on lines this short: a body sentence may say
+#: "newsletter" or "Reuters"; chrome rarely runs past a dozen words.
+PHRASE_MAX_WORDS = 12
+#: Stop-word density assumed where no language is recognised: jusText's
+#: ``stopwords_low`` (0.30), so the other signals decide.
+NEUTRAL_STOP_DENSITY = 0.30
+#: `stopwords.detect_language` needs this many stop-word hits.
+MIN_HITS = 3
+#: Below this many short lines, ``re`` checks them all (RE2 compiles each pattern anew).
+PREFILTER_MIN_LINES = 64
+_CODES = tuple(LANGUAGES)
+_NO_TABLE = np.full(1, -1, dtype=np.int64)
+
+
+@dataclass(frozen=True, slots=True)
+class Lines:
+    """Every non-blank line of a batch, in document order, and what the rules read.
+
+    `stats` has one row per line (columns named in ``boilerplate_kernels``);
+    ``doc_starts[d]:doc_starts[d + 1]`` are the lines of document `d`; the tokens of
+    line `i` are ``word_ids[word_starts[i]:word_starts[i + 1]]`` (and so on for the
+    hashing-token and n-gram CRCs).
+    """
+
+    stats: np.ndarray
+    doc_starts: np.ndarray
+    word_ids: np.ndarray
+    word_starts: np.ndarray
+    hash_crcs: np.ndarray
+    hash_starts: np.ndarray
+    gram_crcs: np.ndarray
+    gram_starts: np.ndarray
+    stop_density: np.ndarray
+    keys: np.ndarray
+    phrase: np.ndarray
+    credit: np.ndarray
+    date: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.stats)
+
+    def column(self, name: int) -> np.ndarray:
+        """Return one column of `stats` (``boilerplate_kernels.WORDS``...)."""
+        return self.stats[:, name]
+
+    @property
+    def doc_of_line(self) -> np.ndarray:
+        """The document of each line."""
+        sizes = np.diff(self.doc_starts)
+        return np.repeat(np.arange(len(sizes)), sizes)
+
+
+def scan(
+    texts: pa.Array | Sequence[str],
+    *,
+    rows: np.ndarray | None = None,
+    split: bool = True,
+    doc_of_row: np.ndarray | None = None,
+    language: str | None = None,
+    sources: Sequence[str] | None = None,
+) -> Lines:
+    """Scan the non-blank lines of ``texts[rows]`` (all rows by default).
+
+    `rows` are ascending. `split`: each text is a document to cut into lines; else each
+    text is one line and `doc_of_row` (non-decreasing) says which document it belongs
+    to (default: one document). `language` (ISO 639-1) applies to every document; None
+    detects it per document. `sources` are the texts as Python strings (built from
+    `texts` if absent). Invalid UTF-8 raises ``pyarrow.ArrowInvalid``.
+    """
+    if not isinstance(texts, pa.Array):
+        sources = list(texts) if sources is None else sources
+        texts = pa.array(sources, type=pa.large_string())
+    if not pa.types.is_large_string(texts.type):
+        texts = texts.cast(pa.large_string())
+    texts.validate(full=True)  # the scanner decodes UTF-8 without checks
+    if rows is None:
+        rows = np.arange(len(texts), dtype=np.int64)
+    rows = np.asarray(rows, dtype=np.int64)
+    buffers = texts.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=np.int64)[
+        texts.offset : texts.offset + len(texts) + 1
+    ]
+    data = (
+        np.frombuffer(buffers[2], dtype=np.uint8)
+        if buffers[2] is not None
+        else np.zeros(0, np.uint8)
+    )
+    TABLES.add(kernels.unknown_code_points(data, offsets, rows, TABLES.flags))
+    stats, words, word_offsets, hash_crcs, gram_crcs = kernels.scan_lines(
+        data, offsets, rows, split, TABLES.flags, TABLES.lower,
+        TABLES.expansion_offsets, TABLES.expansion_data,
+    )  # fmt: skip
+    source = stats[:, kernels.SOURCE]
+    if split:
+        doc = np.searchsorted(rows, source)
+        docs = len(rows)
+    else:
+        doc_of_row = np.zeros(len(texts), np.int64) if doc_of_row is None else doc_of_row
+        doc = np.asarray(doc_of_row, dtype=np.int64)[source]
+        docs = int(doc_of_row[-1]) + 1 if len(doc_of_row) else 0
+    doc_starts = np.searchsorted(doc, np.arange(docs + 1))
+    word_starts = _starts(stats[:, kernels.WORD_TOKENS])
+    lexicon = _lexicon()
+    word_ids, known = token_kernels.intern(
+        words, word_offsets, lexicon.code_points, lexicon.offsets, lexicon.table
+    )
+    stop_masks = np.where(known >= 0, lexicon.stop_masks[known], np.uint64(0))
+    detect_rows = np.where(known >= 0, lexicon.detect_rows[known], -1)
+    languages = _languages(language, docs, word_starts[doc_starts], word_ids, detect_rows)
+    lines = _LineText(texts.to_pylist() if sources is None else sources, stats)
+    short = lines.short()
+    return Lines(
+        stats=stats,
+        doc_starts=doc_starts,
+        word_ids=word_ids,
+        word_starts=word_starts,
+        hash_crcs=hash_crcs,
+        hash_starts=_starts(stats[:, kernels.HASH_TOKENS]),
+        gram_crcs=gram_crcs,
+        gram_starts=_starts(stats[:, kernels.GRAMS]),
+        stop_density=_stop_density(stats, doc, word_ids, word_starts, stop_masks, languages),
+        keys=intern(word_ids.astype(np.int32), word_starts),
+        phrase=_phrases(lines, short),
+        credit=_credits(lines, short),
+        date=stats[:, kernels.DATE] > 0,
+    )
+
+
+def _starts(counts: np.ndarray) -> np.ndarray:
+    """Return ``[0, cumsum(counts)...]``: where each line's items start, and the end."""
+    out = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=out[1:])
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Lexicon:
+    """Every stop word and detection word, as code points, with what each one is."""
+
+    code_points: np.ndarray
+    offsets: np.ndarray
+    #: bit i: a stop word of ``LANGUAGES``' i-th language
+    stop_masks: np.ndarray
+    #: the word's languages for detection: ``lang_index[lang_offsets[r]:lang_offsets[r+1]]``
+    detect_rows: np.ndarray
+    lang_offsets: np.ndarray
+    lang_index: np.ndarray
+    #: ``boilerplate_doc_kernels.index`` of the words
+    table: np.ndarray
+
+
+@cache
+def _lexicon() -> _Lexicon:
+    stopwords = load_stopwords()
+    masks: dict[str, int] = {}
+    for bit, code in enumerate(_CODES):
+        for word in stopwords.lists.get(code, ()):
+            masks[word] = masks.get(word, 0) | (1 << bit)
+    detect = list(stopwords.index)
+    words = list(dict.fromkeys([*masks, *detect]))
+    row_of = {w: r for r, w in enumerate(detect)}
+    sizes = [len(stopwords.index[w]) for w in detect]
+    code_points = np.array([ord(c) for w in words for c in w], dtype=np.int32)
+    offsets = np.concatenate([[0], np.cumsum([len(w) for w in words])]).astype(np.int64)
+    return _Lexicon(
+        code_points=code_points,
+        offsets=offsets,
+        stop_masks=np.array([masks.get(w, 0) for w in words], dtype=np.uint64),
+        detect_rows=np.array([row_of.get(w, -1) for w in words], dtype=np.int64),
+        lang_offsets=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
+        lang_index=np.array(
+            [_CODES.index(c) for w in detect for c in stopwords.index[w]], dtype=np.int64
+        ),
+        table=token_kernels.index(code_points, offsets),
+    )
+
+
+def intern(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Number the distinct sequences ``values[offsets[i]:offsets[i + 1]]``."""
+    none = np.zeros(1, dtype=values.dtype)
+    return token_kernels.intern(values, offsets, none, np.zeros(1, np.int64), _NO_TABLE)[0]
+
+
+def _languages(
+    language: str | None,
+    docs: int,
+    word_doc_starts: np.ndarray,
+    word_ids: np.ndarray,
+    detect_rows: np.ndarray,
+) -> list[str | None]:
+    """Return each document's language: `language`, or `stopwords.detect_language`'s."""
+    if language is not None or not docs:
+        return [language] * docs
+    lexicon = _lexicon()
+    best, votes = doc_kernels.detect_languages(
+        word_doc_starts, word_ids, detect_rows, lexicon.lang_offsets, lexicon.lang_index,
+        len(_CODES), DETECT_WORDS,
+    )  # fmt: skip
+    return [
+        _CODES[b] if b >= 0 and v >= MIN_HITS else None for b, v in zip(best, votes, strict=True)
+    ]
+
+
+def _stop_density(
+    stats: np.ndarray,
+    doc: np.ndarray,
+    word_ids: np.ndarray,
+    word_starts: np.ndarray,
+    stop_masks: np.ndarray,
+    languages: list[str | None],
+) -> np.ndarray:
+    """Share of each line's letter runs in its document language's stop-word list."""
+    tokens = stats[:, kernels.WORD_TOKENS]
+    lists = load_stopwords().lists
+    which = np.array(
+        [_CODES.index(c) if c is not None and lists.get(c) else -1 for c in languages],
+        dtype=np.int64,
+    )
+    line_language = which[doc]
+    hits = token_kernels.stop_hits(word_ids, word_starts, line_language, stop_masks)
+    density = np.divide(hits, tokens, out=np.zeros(len(stats)), where=tokens > 0)
+    return np.where(line_language >= 0, density, NEUTRAL_STOP_DENSITY)
+
+
+class _LineText:
+    """The text of chosen lines, sliced from the source strings on demand."""
+
+    def __init__(self, sources: Sequence[str], stats: np.ndarray) -> None:
+        self.sources = sources
+        self.stats = stats
+
+    def get(self, rows: np.ndarray) -> list[str]:
+        at = self.stats[rows]
+        return [
+            self.sources[s][a:b]
+            for s, a, b in zip(
+                at[:, kernels.SOURCE].tolist(),
+                at[:, kernels.START].tolist(),
+                at[:, kernels.STOP].tolist(),
+                strict=True,
+            )
+        ]
+
+    def short(self) -> tuple[np.ndarray, pa.Array | None]:
+        """The lines of at most `PHRASE_MAX_WORDS` words: their rows and, when there are
+        enough of them to be worth RE2 (which compiles its pattern on every call), their
+        `fold`-ed texts."""
+        rows = np.flatnonzero(self.stats[:, kernels.WORDS] <= PHRASE_MAX_WORDS)
+        if len(rows) < PREFILTER_MIN_LINES:
+            return rows, None
+        return rows, fold(pa.array(self.get(rows), type=pa.string()))
+
+    def matches(self, candidates: np.ndarray, test) -> np.ndarray:
+        """Return `test(line)` for the `candidates` lines, False elsewhere."""
+        out = np.zeros(len(self.stats), dtype=bool)
+        rows = np.flatnonzero(candidates)
+        out[rows] = [test(line) for line in self.get(rows)]
+        return out
+
+
+def _candidates(size: int, rows: np.ndarray, texts: pa.Array | None, pattern: str) -> np.ndarray:
+    """True for the `rows` (of `size` lines) RE2 `pattern` matches; all of them if no
+    `texts` are given."""
+    out = np.zeros(size, dtype=bool)
+    out[rows] = True if texts is None else prefilter(texts, pattern)
+    return out
+
+
+def _phrases(lines: _LineText, short: tuple[np.ndarray, pa.Array | None]) -> np.ndarray:
+    """``is_phrase`` of each short line (False for longer ones)."""
+    rows, texts = short
+    size = len(lines.stats)
+    contained = _candidates(size, rows, texts, CONTAINED_PREFILTER)
+    found = lines.matches(contained, lambda line: CONTAINED_RE.search(line) is not None)
+    core = lines.stats[rows, kernels.CORE]
+    near = (core > 0) & (core <= WHOLE_MAX_CHARS)
+    whole = _candidates(
+        size, rows[near], None if texts is None else texts.filter(near), WHOLE_PREFILTER
+    )
+    return found | lines.matches(whole & ~found, is_whole_phrase)
+
+
+def _credits(lines: _LineText, short: tuple[np.ndarray, pa.Array | None]) -> np.ndarray:
+    """``is_credit`` of each short line (False for longer ones)."""
+    rows, texts = short
+    return lines.matches(_candidates(len(lines.stats), rows, texts, CREDIT_PREFILTER), is_credit)

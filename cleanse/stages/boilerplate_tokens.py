@@ -1,0 +1,210 @@
+"""Compiled (numba) loops over the tokens of a batch: interning, stop-word counts,
+hashed lexical features.
+
+* `intern` numbers distinct sequences exactly (a hash table; equal hashes are compared
+  value by value), and finds each new one in a fixed lexicon on the way (`index`);
+* `stop_hits` counts each line's stop words, given a language bit mask per word;
+* `hashed_buckets` / `hashed_logits`: the hashed unigram, bigram and character n-gram
+  features of each line, as buckets (for fitting) or summed under weights (scoring),
+  in the order ``np.bincount`` adds them.
+
+Compiled on first use and cached next to this file (``cache=True``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from cleanse.stages.boilerplate_match import same
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _fmix64(h):
+    h ^= h >> np.uint64(33)
+    h *= np.uint64(0xFF51AFD7ED558CCD)
+    h ^= h >> np.uint64(33)
+    h *= np.uint64(0xC4CEB9FE1A85EC53)
+    return h ^ (h >> np.uint64(33))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _hash(values, start, stop):
+    h = np.uint64(0xCBF29CE484222325)
+    for j in range(start, stop):
+        h = (h ^ np.uint64(values[j])) * np.uint64(0x100000001B3)
+    return _fmix64(h ^ np.uint64(stop - start))
+
+
+@njit(cache=True, nogil=True)
+def intern(values, offsets, lexicon_values, lexicon_offsets, lexicon_table):
+    """Number the distinct sequences ``values[offsets[i]:offsets[i + 1]]`` (exact).
+
+    Returns ``(ids, known)``: the id of every sequence, ids in order of first
+    occurrence; and for each id the index of the equal sequence of the lexicon (-1:
+    none), looked up in `lexicon_table` (`index`'s). An open-addressing table keyed by a
+    64-bit hash; a sequence with the hash of a known one is compared value by value with
+    a compact copy of the distinct ones.
+    """
+    n = len(offsets) - 1
+    mask = 1023
+    table = np.full(mask + 1, -1, dtype=np.int64)
+    hashes = np.empty(n, dtype=np.uint64)  # of each distinct sequence
+    ids = np.empty(n, dtype=np.int64)
+    known = np.empty(n, dtype=np.int64)
+    kept = np.empty(max(16, len(values) // 8), dtype=values.dtype)
+    kept_offsets = np.zeros(n + 1, dtype=np.int64)
+    distinct = 0
+    for t in range(n):
+        start, stop = offsets[t], offsets[t + 1]
+        h = _hash(values, start, stop)
+        slot = np.int64(h & np.uint64(mask))
+        while True:
+            d = table[slot]
+            if d < 0:
+                table[slot] = distinct
+                hashes[distinct] = h
+                at = kept_offsets[distinct]
+                if at + stop - start > len(kept):
+                    bigger = np.empty(2 * (at + stop - start), dtype=kept.dtype)
+                    bigger[:at] = kept[:at]
+                    kept = bigger
+                kept[at : at + stop - start] = values[start:stop]
+                kept_offsets[distinct + 1] = at + stop - start
+                known[distinct] = _find(
+                    lexicon_values, lexicon_offsets, lexicon_table, values, start, stop, h
+                )
+                ids[t] = distinct
+                distinct += 1
+                break
+            if hashes[d] == h and same(
+                kept, kept_offsets[d], kept_offsets[d + 1], values, start, stop
+            ):
+                ids[t] = d
+                break
+            slot = (slot + 1) & mask
+        if 2 * distinct > mask:
+            mask = 2 * mask + 1
+            table = np.full(mask + 1, -1, dtype=np.int64)
+            for d in range(distinct):
+                slot = np.int64(hashes[d] & np.uint64(mask))
+                while table[slot] >= 0:
+                    slot = (slot + 1) & mask
+                table[slot] = d
+    return ids, known[:distinct]
+
+
+@njit(cache=True, nogil=True)
+def index(values, offsets):
+    """An open-addressing table of the (distinct) sequences of `values`, for `intern`."""
+    n = len(offsets) - 1
+    size = 1024
+    while size < 2 * n:
+        size *= 2
+    table = np.full(size, -1, dtype=np.int64)
+    for t in range(n):
+        slot = np.int64(_hash(values, offsets[t], offsets[t + 1]) & np.uint64(size - 1))
+        while table[slot] >= 0:
+            slot = (slot + 1) & (size - 1)
+        table[slot] = t
+    return table
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _find(lexicon_values, lexicon_offsets, table, values, start, stop, h):
+    mask = len(table) - 1
+    slot = np.int64(h & np.uint64(mask))
+    while table[slot] >= 0:
+        e = table[slot]
+        if same(lexicon_values, lexicon_offsets[e], lexicon_offsets[e + 1], values, start, stop):
+            return e
+        slot = (slot + 1) & mask
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def stop_hits(word_ids, word_starts, line_language, stop_masks):
+    """Per line, how many of its words are stop words of its language (0 for -1):
+    bit ``line_language[line]`` of ``stop_masks[word]``."""
+    n = len(word_starts) - 1
+    hits = np.zeros(n, dtype=np.int64)
+    for i in range(n):
+        language = line_language[i]
+        if language < 0:
+            continue
+        bit = np.uint64(1) << np.uint64(language)
+        count = 0
+        for t in range(word_starts[i], word_starts[i + 1]):
+            if stop_masks[word_ids[t]] & bit:
+                count += 1
+        hits[i] = count
+    return hits
+
+
+_MIX_A = np.uint64(0x9E3779B97F4A7C15)
+_MIX_B = np.uint64(0xBF58476D1CE4E5B9)
+_EDGE = np.uint64(0x5BD1E995)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _mix(value, salt, shift):
+    mixed = (value ^ salt) * _MIX_A
+    mixed ^= mixed >> np.uint64(31)
+    return np.int64((mixed * _MIX_B) >> shift)
+
+
+@njit(cache=True, nogil=True)
+def hashed_buckets(hash_crcs, hash_starts, gram_crcs, bits):
+    """The buckets (`bits` bits) of the hashed lexical features.
+
+    Returns ``(unigrams, bigrams, chars)``: one bucket per hashing token (its CRC-32
+    mixed), one per adjacent pair of the line's tokens framed by edge markers (the
+    line's tokens + 1, in order), one per distinct character n-gram.
+    """
+    shift = np.uint64(64 - bits)
+    n = len(hash_starts) - 1
+    unigrams = np.empty(len(hash_crcs), dtype=np.int64)
+    bigrams = np.empty(len(hash_crcs) + n, dtype=np.int64)
+    at = 0
+    for i in range(n):
+        previous = _EDGE
+        for t in range(hash_starts[i], hash_starts[i + 1] + 1):
+            current = np.uint64(hash_crcs[t]) if t < hash_starts[i + 1] else _EDGE
+            if t < hash_starts[i + 1]:
+                unigrams[t] = _mix(current, np.uint64(0), shift)
+            bigrams[at] = _mix((previous * _MIX_B) ^ current, np.uint64(7), shift)
+            at += 1
+            previous = current
+    chars = np.empty(len(gram_crcs), dtype=np.int64)
+    for j in range(len(gram_crcs)):
+        chars[j] = _mix(np.uint64(gram_crcs[j]), np.uint64(13), shift)
+    return unigrams, bigrams, chars
+
+
+@njit(cache=True, nogil=True)
+def hashed_logits(weights, hash_crcs, hash_starts, gram_crcs, gram_starts, bits):
+    """Per line, the sum of ``weights[bucket] * value`` over its `hashed_buckets`, in the
+    order ``np.bincount`` adds that triple (unigrams, bigrams, n-grams); word and n-gram
+    values are ``1 / sqrt(count)`` each."""
+    shift = np.uint64(64 - bits)
+    n = len(hash_starts) - 1
+    out = np.zeros(n)
+    for i in range(n):
+        a, b = hash_starts[i], hash_starts[i + 1]
+        value = 1.0 / np.sqrt(np.float64(2 * (b - a) + 1))
+        total = 0.0
+        for t in range(a, b):
+            total += weights[_mix(np.uint64(hash_crcs[t]), np.uint64(0), shift)] * value
+        previous = _EDGE
+        for t in range(a, b + 1):
+            current = np.uint64(hash_crcs[t]) if t < b else _EDGE
+            bucket = _mix((previous * _MIX_B) ^ current, np.uint64(7), shift)
+            total += weights[bucket] * value
+            previous = current
+        g, h = gram_starts[i], gram_starts[i + 1]
+        if h > g:
+            value = 1.0 / np.sqrt(np.float64(h - g))
+            for t in range(g, h):
+                total += weights[_mix(np.uint64(gram_crcs[t]), np.uint64(13), shift)] * value
+        out[i] = total
+    return out

@@ -1,0 +1,256 @@
+"""The scalar definition of ``strip_boilerplate``'s features and rules, one line at a time.
+
+This is the implementation the batch code replaced (Python ``str`` methods and ``re``
+per line, numpy per document), kept for the tests only: the compiled scanner re-does
+these definitions character by character, and the tests check that both agree exactly
+(features bit for bit, decisions identical) on real and generated text.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zlib
+from collections import Counter
+from collections.abc import Sequence
+from itertools import pairwise
+
+import numpy as np
+
+from cleanse.stages.boilerplate_chars import BULLET_CHARS, CLOSER_CHARS, UNSPACED_RE
+from cleanse.stages.boilerplate_lines import NEUTRAL_STOP_DENSITY, PHRASE_MAX_WORDS
+from cleanse.stages.boilerplate_model import (
+    _NEIGHBOUR_COLUMNS,
+    HASH_BITS,
+    LINE_FEATURES,
+    PROSE_MIN_WORDS,
+    LineScorer,
+    sigmoid,
+)
+from cleanse.stages.boilerplate_phrases import is_credit, is_phrase
+from cleanse.stages.stopwords import WORD_RE, detect_language, stopword_set
+
+INNER_SENTENCE_RE = re.compile(r"[.!?][\"')\u201d\u2019\u00bb]?\s+\S")
+GLUED_RE = re.compile(r"[a-zà-ÿß][A-ZÀ-Þ][a-zà-ÿß]")
+LINK_RE = re.compile(r"https?://|www\.|\.(?:com|org|net|html?|php|de|fr|se|fi|es)\b|@\w")
+DATE_RE = re.compile(r"\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b|\b\d{1,2}[:.]\d{2}\b")
+NORMALISE_RE = re.compile(r"[\W\d_]+")
+TOKEN_RE = re.compile(r"[^\W_]+|[^\w\s]")
+DIGIT_RE = re.compile(r"\d")
+MIX_A, MIX_B = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9)
+EDGE = np.uint64(0x5BD1E995)
+COLUMN = {name: i for i, name in enumerate(LINE_FEATURES)}
+
+
+def normalise(line: str) -> str:
+    return NORMALISE_RE.sub(" ", line.lower()).strip()
+
+
+def line_features(lines: Sequence[str], *, language: str | None = None) -> np.ndarray:
+    lowered = [line.lower() for line in lines]
+    tokens = [WORD_RE.findall(line) for line in lowered]
+    if language is None:
+        language = detect_language(t for line_tokens in tokens for t in line_tokens)
+    stops = stopword_set(language) if language else frozenset()
+    keys = [normalise(line) for line in lines]
+    key_counts = Counter(keys)
+    seen: set[str] = set()
+    rows = np.zeros((len(lines), len(LINE_FEATURES)))
+    for i, line in enumerate(lines):
+        words = line.split()
+        num_words, num_chars, line_tokens = len(words), len(line), tokens[i]
+        letters = sum(len(t) for t in line_tokens)
+        upper = sum(map(str.isupper, line))
+        end = line.rstrip(CLOSER_CHARS)[-1:]
+        if line_tokens and stops:
+            stop_density = sum(t in stops for t in line_tokens) / len(line_tokens)
+        else:
+            stop_density = 0.0 if stops else NEUTRAL_STOP_DENSITY
+        short = num_words <= PHRASE_MAX_WORDS
+        rows[i, :27] = (
+            math.log1p(num_chars),
+            math.log1p(num_words),
+            num_words == 1,
+            num_words <= 3,
+            end in ".!?" and not line.endswith("..."),
+            end in ":;,",
+            line.endswith(("...", "\N{HORIZONTAL ELLIPSIS}")),
+            math.log1p(len(INNER_SENTENCE_RE.findall(line))),
+            stop_density,
+            stop_density == 0.0,
+            letters / num_chars,
+            sum(map(str.isdigit, line)) / num_chars,
+            upper / letters if letters else 0.0,
+            sum(w[:1].isupper() for w in words) / num_words,
+            line[0] in BULLET_CHARS,
+            "|" in line or "\t" in line,
+            min(len(GLUED_RE.findall(line)), 3),
+            min(len(LINK_RE.findall(lowered[i])) / num_words, 1.0),
+            DATE_RE.search(line) is not None,
+            short and is_phrase(line),
+            short and is_credit(line),
+            key_counts[keys[i]] > 1 and bool(keys[i]),
+            keys[i] in seen,
+            num_chars <= 20,
+            20 < num_chars <= 50,
+            50 < num_chars <= 100,
+            letters > 3 and upper == letters,
+        )
+        seen.add(keys[i])
+    _document_features(rows)
+    return rows
+
+
+def _document_features(rows: np.ndarray) -> None:
+    count, column = len(rows), COLUMN
+    prose = (rows[:, column["end_sentence"]] > 0) & (
+        rows[:, column["log_words"]] >= math.log1p(PROSE_MIN_WORDS)
+    )
+    index = np.arange(count)
+    rows[:, column["rel_position"]] = index / (count - 1) if count > 1 else 0.0
+    rows[:, column["doc_log_lines"]] = math.log1p(count)
+    rows[:, column["doc_short_share"]] = rows[:, column["max_3_words"]].mean()
+    rows[:, column["doc_stop_density"]] = rows[:, column["stop_density"]].mean()
+    rows[:, column["log_run_no_sentence"]] = np.log1p(_run_lengths(rows[:, 4] == 0))
+    rows[:, column["log_run_bullets"]] = np.log1p(_run_lengths(rows[:, column["bullet"]] > 0))
+    rows[:, column["doc_bullet_share"]] = rows[:, column["bullet"]].mean()
+    log_chars = rows[:, column["log_chars"]]
+    rows[:, column["rel_log_chars"]] = log_chars - np.median(log_chars)
+    positions = np.flatnonzero(prose).tolist()
+    best, best_size, run_start, size = (0, 0), 0, 0, 0
+    for k, position in enumerate(positions):
+        if k and position - positions[k - 1] - 1 > 2:
+            run_start, size = k, 0
+        size += 1
+        if size > best_size:
+            best, best_size = (positions[run_start], position + 1), size
+    rows[best[0] : best[1], column["in_main_block"]] = 1.0
+    if positions:
+        where = np.array(positions)
+        rows[:, column["prose_before"]] = index > where[0]
+        rows[:, column["prose_after"]] = index < where[-1]
+        nearest = np.searchsorted(where, index).clip(0, len(where) - 1)
+        distance = np.minimum(
+            np.abs(where[nearest] - index), np.abs(where[(nearest - 1).clip(0)] - index)
+        )
+        rows[:, column["log_prose_distance"]] = np.log1p(distance)
+    else:
+        rows[:, column["log_prose_distance"]] = math.log1p(count)
+
+
+def _run_lengths(flags: np.ndarray) -> np.ndarray:
+    lengths = np.zeros(len(flags))
+    start = 0
+    for i in range(1, len(flags) + 1):
+        if i == len(flags) or flags[i] != flags[start]:
+            if flags[start]:
+                lengths[start:i] = i - start
+            start = i
+    return lengths
+
+
+def dense_features(features: np.ndarray) -> np.ndarray:
+    part = features[:, _NEIGHBOUR_COLUMNS]
+    pad = np.zeros((1, part.shape[1]))
+    return np.hstack([features, np.vstack([pad, part[:-1]]), np.vstack([part[1:], pad])])
+
+
+def _mix(values: np.ndarray, salt: int) -> np.ndarray:
+    mixed = (values ^ np.uint64(salt)) * MIX_A
+    mixed ^= mixed >> np.uint64(31)
+    return ((mixed * MIX_B) >> np.uint64(64 - HASH_BITS)).astype(np.int64)
+
+
+def hashed_features(lines: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    unigrams, bigrams, grams, values = [], [], [], []
+    for row, line in enumerate(lines):
+        lowered = DIGIT_RE.sub("0", line.lower())
+        hashes = [zlib.crc32(t.encode()) for t in TOKEN_RE.findall(lowered)]
+        framed = np.array([EDGE, *hashes, EDGE], dtype=np.uint64)
+        unigrams += [(row, b) for b in _mix(framed[1:-1], 0).tolist()]
+        bigrams += [(row, b) for b in _mix((framed[:-1] * MIX_B) ^ framed[1:], 7).tolist()]
+        values.append(1 / math.sqrt(2 * len(hashes) + 1))
+        if len(lowered) <= 40:
+            padded = f" {' '.join(lowered.split())} "
+            found = {padded[i : i + n] for n in (3, 4, 5) for i in range(len(padded) - n + 1)}
+            crcs = np.array([zlib.crc32(g.encode()) for g in found], dtype=np.uint64)
+            grams += [(row, b, 1 / math.sqrt(len(found))) for b in _mix(crcs, 13).tolist()]
+    rows = [r for r, _ in unigrams + bigrams] + [r for r, _, _ in grams]
+    buckets = [b for _, b in unigrams + bigrams] + [b for _, b, _ in grams]
+    weights = [values[r] for r, _ in unigrams + bigrams] + [v for _, _, v in grams]
+    return np.array(rows, dtype=np.int64), np.array(buckets, dtype=np.int64), np.array(weights)
+
+
+def context_features(scores: np.ndarray) -> np.ndarray:
+    count = len(scores)
+    padded = np.concatenate([np.ones(10), scores, np.ones(10)])
+    cumsum = np.concatenate([[0.0], np.cumsum(padded)])
+    index = np.arange(count) + 10
+
+    def window(radius: int) -> np.ndarray:
+        total = cumsum[index + radius + 1] - cumsum[index - radius]
+        return (total - scores) / (2 * radius)
+
+    content = 1.0 - scores
+    best_before = np.concatenate([[0.0], np.maximum.accumulate(content)[:-1]])
+    best_after = np.concatenate([np.maximum.accumulate(content[::-1])[::-1][1:], [0.0]])
+    neighbours = [padded[index - 1], padded[index + 1], window(3), window(10)]
+    doc_mean = np.full(count, scores.mean())
+    return np.column_stack([scores, *neighbours, best_before, best_after, doc_mean])
+
+
+def scores(scorer: LineScorer, texts: Sequence[str], features: np.ndarray) -> np.ndarray:
+    """The two passes on one document, with numpy's matrix product."""
+    line, context = scorer.line, scorer.context
+    dense = dense_features(features)
+    logits = ((dense - line.mean) / line.scale) @ line.weights + line.bias
+    rows, buckets, values = hashed_features(texts)
+    assert line.hashed is not None
+    logits += np.bincount(rows, line.hashed[buckets] * values, minlength=len(texts))
+    both = np.hstack([features, context_features(sigmoid(logits))])
+    return sigmoid(((both - context.mean) / context.scale) @ context.weights + context.bias)
+
+
+def line_reasons(
+    texts: Sequence[str], features: np.ndarray, scores: np.ndarray, cut: float
+) -> list[str | None]:
+    """The rules around the scorer (see ``boilerplate.decide``), one document."""
+    end, words = features[:, COLUMN["end_sentence"]], features[:, COLUMN["log_words"]]
+    repeated = features[:, COLUMN["repeated"]]
+    reasons: list[str | None] = [
+        "phrase" if f[COLUMN["phrase"]] and not f[COLUMN["end_sentence"]] else
+        "credit" if f[COLUMN["credit"]] else None
+        for f in features
+    ]  # fmt: skip
+    sentences = np.flatnonzero((scores < cut) & (end > 0) & (words >= math.log1p(8)))
+    tail = [False] * len(texts)
+    if len(sentences):
+        keys = [normalise(t) if len(t.split()) <= 8 else "" for t in texts]
+        pairs = Counter(pairwise(keys))
+        for j in range(int(sentences[-1]) + 1, len(texts) - 1):
+            if all(pair := (keys[j], keys[j + 1])) and pairs[pair] > 1:
+                tail[j] = tail[j + 1] = True
+    prose = (end > 0) & (words >= math.log1p(8)) & (features[:, COLUMN["stop_density"]] >= 0.35)
+    prose |= np.array([len(UNSPACED_RE.findall(t)) >= 30 for t in texts], bool)
+    for j, reason in enumerate(reasons):
+        if reason is None and (tail[j] or (scores[j] >= cut and not prose[j])):
+            reasons[j] = "repeated" if repeated[j] else "low_content"
+    found = [
+        j
+        for j in range(len(reasons) - 1)
+        if reasons[j] in ("low_content", "repeated")
+        and not end[j]
+        and words[j] <= math.log1p(15)
+        and not repeated[j]
+        and reasons[j + 1] is None
+        and end[j + 1]
+        and words[j + 1] >= math.log1p(8)
+    ]
+    for j in found:
+        reasons[j] = None
+    kept = [j for j, reason in enumerate(reasons) if reason is None]
+    first, last = (kept[0], kept[-1]) if kept else (len(texts), -1)
+    return [
+        "edge_short" if r == "low_content" and (j < first or j > last) else r
+        for j, r in enumerate(reasons)
+    ]

@@ -1,0 +1,187 @@
+"""strip_boilerplate's batch path (compiled scan, whole-batch arrays) equals the scalar
+definition (``boilerplate_reference``) exactly, on generated hostile text and real data."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+
+import boilerplate_reference as reference
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cleanse.stages import boilerplate_doc_kernels as doc_kernels
+from cleanse.stages import boilerplate_phrases as phrases
+from cleanse.stages.boilerplate import _rebuild, classify_lines, strip, strip_texts
+from cleanse.stages.boilerplate_model import (
+    context_features,
+    hashed_features,
+    line_features,
+    load_scorer,
+)
+from conftest import shared_data
+
+# 60 examples per property in the suite; ``scripts/fuzz.py``'s profile runs many more
+_examples = settings.default.max_examples
+CHECK = settings(
+    max_examples=_examples if _examples > 100 else 60,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+
+# Pieces of lines that exercise every rule of the scalar definition: scripts and cases
+# (final sigma, dotless i, Kelvin sign, long s), digits of other scripts, dates, links,
+# closers, ellipses, glued words, phrases, credits, spaces and separators of all kinds.
+PIECES = [
+    "Share", "Related News", "Sign up for our newsletter", "Reuters", "AFP", "Foto: dpa",
+    "(Source AFP)", "Al Jazeera and Reuters", "the", "und", "och", "der", "de", "la", "és",
+    "İstanbul", "ΟΔΟΣ", "Σ", "ΑΣ'Α", "ſhare", "\u212aeystone", "ß", "ǅ", "①", "٣٤", "Ⅻ",  # noqa: RUF001
+    "²", "½", "12.05.2020", "10:30", "3/4/99", "1.5", "2019", "a1b2", "www.Example.COM",
+    "http://x.org/a.html", "https://y.de", "a@b", ".fi", ".htmlx", "menuHome", "aBcDe",
+    "...", "…", "»", "”", "'", ")", "*", "e\u0301", "中文字符中文字符中文字符", "ไทย",
+    "😀", "\u200b", "_", "x_y", "NATO", "CAPS LOCK", "Log-in", "Läs mer", "©", "-", "•",
+    "|", "\t", "Kommentare (12)", "Ⅸ.", "?!", ". . .", "A.B.C.", "Mr.Smith",
+]  # fmt: skip
+SEPARATORS = [" ", "  ", "\u00a0", "\u3000", ". ", "! ", "?' ", ", ", "-", "/", "", ": "]
+BREAKS = ["\n", "\n\n", "\r\n", "\r", "\u2028", "\x1c", "\x85", "\n \n", "\x0b"]
+
+pieces = st.one_of(st.sampled_from(PIECES), st.text(max_size=12))
+lines = st.lists(st.tuples(pieces, st.sampled_from(SEPARATORS)), min_size=1, max_size=14).map(
+    lambda parts: "".join(p + s for p, s in parts)
+)
+documents = st.lists(lines, min_size=1, max_size=12)
+
+
+def nonblank(doc: list[str]) -> list[str]:
+    return [line.strip() for line in doc if line.strip()]
+
+
+def sorted_triple(triple: tuple[np.ndarray, ...]) -> list[tuple[int, int, float]]:
+    return sorted(zip(*(part.tolist() for part in triple), strict=True))
+
+
+def reference_strip(text: str) -> tuple[str, list[tuple[int, str]]]:
+    """The previous ``strip``: classify the non-blank lines, rebuild the text."""
+    all_lines = text.splitlines()
+    positions = [i for i, line in enumerate(all_lines) if line.strip()]
+    texts = [all_lines[i].strip() for i in positions]
+    if not texts:
+        return text, []
+    features = reference.line_features(texts)
+    scorer = load_scorer()
+    reasons = reference.line_reasons(
+        texts, features, reference.scores(scorer, texts, features), scorer.threshold
+    )
+    gone = {
+        p: (i, r) for i, (p, r) in enumerate(zip(positions, reasons, strict=True)) if r is not None
+    }
+    if not gone:
+        return text, []
+    result, _ = _rebuild(text, gone)  # rebuilding is unchanged; what goes is under test
+    return result.text, result.removed
+
+
+@CHECK
+@given(doc=documents)
+def test_line_features_equal_the_scalar_definition(doc: list[str]) -> None:
+    texts = nonblank(doc)
+    if texts:
+        assert np.array_equal(line_features(texts), reference.line_features(texts))
+        assert sorted_triple(hashed_features(texts)) == sorted_triple(
+            reference.hashed_features(texts)
+        )
+
+
+@CHECK
+@given(doc=documents)
+def test_decisions_equal_the_scalar_definition(doc: list[str]) -> None:
+    texts = nonblank(doc)
+    if not texts:
+        return
+    features = reference.line_features(texts)
+    scorer = load_scorer()
+    expected = reference.line_reasons(
+        texts, features, reference.scores(scorer, texts, features), scorer.threshold
+    )
+    verdicts = classify_lines(doc)
+    assert [v.reason for v, line in zip(verdicts, doc, strict=True) if line.strip()] == expected
+
+
+@CHECK
+@given(docs=st.lists(st.tuples(documents, st.sampled_from(BREAKS)), min_size=1, max_size=5))
+def test_strip_equals_the_scalar_definition_in_any_batch(
+    docs: list[tuple[list[str], str]],
+) -> None:
+    texts = [line_break.join(doc) for doc, line_break in docs]
+    together = strip_texts(texts)
+    for text, (result, _) in zip(texts, together, strict=True):
+        assert (result.text, result.removed) == reference_strip(text)
+        assert strip(text) == result
+
+
+@CHECK
+@given(scores=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=40))
+def test_context_features_equal_the_scalar_definition(scores: list[float]) -> None:
+    values = np.array(scores)
+    assert np.array_equal(context_features(values), reference.context_features(values))
+
+
+@pytest.mark.parametrize("size", [*range(1, 140), 255, 256, 1000, 4099, 9001])
+def test_pairwise_sum_is_numpys(size: int) -> None:
+    values = np.random.default_rng(size).random(size) * 1e3
+    assert doc_kernels.pairwise_sum(values, 0, size) == values.sum()
+    assert doc_kernels.pairwise_sum(values, 0, size) / size == values.mean()
+
+
+def test_prefilters_see_every_case_python_matches() -> None:
+    # Python's IGNORECASE matches a pattern letter to these characters; RE2 must too,
+    # once `fold` has replaced the four it does not fold itself.
+    letters = sorted(
+        {ch for p in (phrases.CONTAINED_PREFILTER, phrases.CREDIT_PREFILTER) for ch in p}
+        & set("abcdefghijklmnopqrstuvwxyzäåéíöüøàżß©")
+    )
+    cased = [
+        chr(c)
+        for c in range(0x110000)
+        if not 0xD800 <= c < 0xE000 and (chr(c).lower() != chr(c) or chr(c).upper() != chr(c))
+    ]
+    for letter in letters:
+        pattern = re.compile(re.escape(letter), re.IGNORECASE)
+        matching = [ch for ch in cased if pattern.fullmatch(ch)]
+        folded = phrases.fold(pa.array(matching, pa.string()))
+        found = pc.match_substring_regex(folded, f"^{re.escape(letter)}$", ignore_case=True)
+        assert all(found.to_pylist()), (letter, matching)
+
+
+def test_whole_phrase_bound_is_the_pattern_width() -> None:
+    from re import _parser  # type: ignore[attr-defined]
+
+    width = _parser.parse(phrases.WHOLE_RE.pattern, re.IGNORECASE).getwidth()
+    assert width[1] == phrases.WHOLE_MAX_CHARS
+
+
+@pytest.mark.shared_data
+@pytest.mark.slow
+def test_real_documents_equal_the_scalar_definition() -> None:
+    docs = []
+    for path in sorted(shared_data("line-quality-oscar").glob("*/dev.json.gz")):
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            docs += [list(item["text"]) for item in json.load(handle)[:12]]
+    for path in sorted(shared_data("cc-text").glob("dolma-*.jsonl.gz"))[:2]:
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            docs += [json.loads(line)["text"].splitlines() for line in list(handle)[:25]]
+    for doc in docs:
+        texts = nonblank(doc)
+        if texts:
+            assert np.array_equal(line_features(texts), reference.line_features(texts))
+            assert sorted_triple(hashed_features(texts)) == sorted_triple(
+                reference.hashed_features(texts)
+            )
+    texts = ["\n".join(doc) for doc in docs]
+    for text, (result, _) in zip(texts, strip_texts(texts), strict=True):
+        assert (result.text, result.removed) == reference_strip(text)
