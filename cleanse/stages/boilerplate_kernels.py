@@ -279,16 +279,17 @@ def scan_lines(data, offsets, rows, split, flags, lower, exp_offsets, exp_data):
     (code points, and their offsets); the CRC-32 of each hashing token, and of each
     distinct n-gram, of all lines in order (the per-line counts are in `stats`).
     """
-    # Sized from the input up front (pages never written cost nothing): growing by
-    # doubling would copy, and fault in fresh pages, several times per batch.
+    # Sized from the input up front, and not zeroed (np.empty: pages never written cost
+    # nothing); growing by doubling would copy and fault in fresh pages several times.
     size = 64
     longest = 64
     for r in rows:
         size += offsets[r + 1] - offsets[r]
         longest = max(longest, offsets[r + 1] - offsets[r])
-    stats = np.zeros((size // 32 + 64) * NUM_STATS, dtype=np.int64)  # rows, flat
+    stats = np.empty((size // 32 + 64) * NUM_STATS, dtype=np.int64)  # rows, flat
     words = np.empty(size, dtype=np.int32)
-    word_offsets = np.zeros(size // 2, dtype=np.int64)
+    word_offsets = np.empty(size // 2, dtype=np.int64)
+    word_offsets[0] = 0
     hashes = np.empty(size, dtype=np.uint32)
     grams = np.empty(size, dtype=np.uint32)
     cps = np.empty(longest, dtype=np.int32)
