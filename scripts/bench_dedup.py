@@ -132,23 +132,21 @@ def clusters_from_edges(num_docs: int, edges: list[tuple[int, int]]) -> list[int
     return [find(i) for i in range(num_docs)]
 
 
-def _collect_shard(job: tuple[str, int, int, str, float, int]) -> str:
-    """Collect near_dedup keys for rows [lo, hi) of the corpus into a Parquet file."""
-    corpus, lo, hi, out, threshold, num_perm = job
+def _collect_shard(job: tuple[str, int, int, str, str, float, int]) -> list[str]:
+    """Collect near_dedup keys for rows [lo, hi) of the corpus into the engine's key files."""
+    corpus, lo, hi, folder, prefix, threshold, num_perm = job
     from cleanse.dedup.stages import NearDedup
+    from cleanse.io.writers import PartWriter
 
     stage = NearDedup(threshold=threshold, num_perm=num_perm)
     writer = None
     for batch in _corpus_batches(corpus, lo, hi):
         keys = stage.collect(batch)
         if writer is None:
-            writer = pq.ParquetWriter(
-                out, keys.schema, compression="zstd", compression_level=1, use_dictionary=False
-            )
-        writer.write_batch(keys)
-    if writer is not None:
-        writer.close()
-    return out
+            # The engine's key writer (see `cleanse.engine.local.run_shard`).
+            writer = PartWriter(Path(folder), prefix, keys.schema, file_format="arrow")
+        writer.write(keys)
+    return [str(path) for path in writer.close()] if writer is not None else []
 
 
 def _corpus_batches(corpus: str, lo: int, hi: int):
@@ -213,7 +211,8 @@ def run_cleanse(corpus: str, num_docs: int, args, *, workers: int = 1):
                 corpus,
                 bounds[i],
                 bounds[i + 1],
-                str(folder / f"shard-{i:05d}-0000.parquet"),
+                str(folder),
+                f"shard-{i:05d}",
                 args.threshold,
                 args.num_perm,
             )
@@ -221,17 +220,11 @@ def run_cleanse(corpus: str, num_docs: int, args, *, workers: int = 1):
         ]
         if workers > 1:
             with ProcessPoolExecutor(workers) as pool:
-                files = list(pool.map(_collect_shard, jobs))
+                list(pool.map(_collect_shard, jobs))
         else:
-            files = [_collect_shard(job) for job in jobs]
-
-        def row_groups():
-            for path in files:
-                parquet = pq.ParquetFile(path)
-                for group in range(parquet.num_row_groups):
-                    yield from parquet.iter_batches(row_groups=[group])
-
-        keys = row_groups() if args.key_reader == "row-groups" else iter_keys(Path(work), 0)
+            for job in jobs:
+                _collect_shard(job)
+        keys = iter_keys(Path(work), 0)
         result = stage.aggregate(keys, workdir=Path(work) / "barrier")
         table = result.outputs()["duplicates"]
         pairs = [
@@ -490,8 +483,6 @@ def run_tool(tool: str, corpus: Path, args, best: dict | None) -> dict | str:
         str(args.threshold),
         "--num-perm",
         str(args.num_perm),
-        "--key-reader",
-        args.key_reader,
     ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode:
@@ -512,13 +503,6 @@ def main() -> None:
     parser.add_argument("--tools", default=",".join(TOOLS))
     parser.add_argument("--repeats", type=int, default=1, help="best time of this many runs")
     parser.add_argument("--no-score", action="store_true", help="time and memory only")
-    parser.add_argument(
-        "--key-reader",
-        choices=("engine", "row-groups"),
-        default="engine",
-        help="how the barrier reads key files: the engine's iter_keys, or one row group "
-        "at a time (the change proposed for iter_keys)",
-    )
     parser.add_argument("--out", type=Path)
     parser.add_argument("--tool", help=argparse.SUPPRESS)
     parser.add_argument("--corpus", help=argparse.SUPPRESS)

@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 from cleanse.config import RunConfig
 from cleanse.engine import output as output_folder
 from cleanse.io.readers import ColumnMapping, InputPlan, Shard, plan_inputs, read_shard
-from cleanse.io.writers import PartWriter, write_json, write_table
+from cleanse.io.writers import PartWriter, read_arrow_file, write_json, write_table
 from cleanse.pipeline import READ_STAGE, apply_stages, route_read, text_chars
 from cleanse.schema import REJECT_SCHEMA, clean_schema, conform, document_schema
 from cleanse.stages.base import Stage, is_corpus_stage
@@ -237,8 +237,7 @@ def run_shard(spec: PassSpec, shard: Shard) -> ShardResult:
                         work_folder(spec.staging, "keys", spec.index),
                         f"shard-{shard.index:05d}",
                         keys.schema,
-                        compression_level=1,
-                        use_dictionary=False,
+                        file_format="arrow",
                     )
                 keys_out.write(keys)
                 collect = StageStats(seconds=time.perf_counter() - started)
@@ -255,11 +254,8 @@ def run_shard(spec: PassSpec, shard: Shard) -> ShardResult:
 def iter_keys(staging: Path, pass_index: int) -> Iterator[pa.RecordBatch]:
     """Yield every key batch of a pass, in shard order."""
     folder = work_folder(staging, "keys", pass_index)
-    for path in sorted(folder.glob("shard-*.parquet")):
-        parquet = pq.ParquetFile(path)
-        # one row group at a time: iterating the whole file holds memory that grows with it
-        for group in range(parquet.num_row_groups):
-            yield from parquet.iter_batches(row_groups=[group])
+    for path in sorted(folder.glob("shard-*.arrow")):
+        yield from read_arrow_file(path)
 
 
 def versions() -> dict[str, str]:

@@ -3,19 +3,21 @@
 A reader listing ``part-*.parquet`` never sees a half-written file: parts are written
 as ``.part-*.parquet.tmp`` and renamed only once their footer is on disk. A writer
 rolls over to a new part when the current one passes ``max_bytes`` (uncompressed
-estimate), so outputs are sharded by size.
+estimate), so outputs are sharded by size. Work files that only cleanse reads back
+(a corpus stage's keys) can be Arrow IPC files instead (``file_format="arrow"``).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import pyarrow as pa
+import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 from cleanse.schema import conform
@@ -40,6 +42,9 @@ class PartWriter:
         compression_level: zstd level; 3 (default) is zstd's own default.
         use_dictionary: Dictionary-encode columns (default). Off for columns of hashes,
             where a dictionary only costs time.
+        file_format: ``"parquet"`` (default), or ``"arrow"`` for uncompressed Arrow IPC
+            files (``.arrow``): for work files of hashes and signatures, which no codec
+            shrinks, and which a reader then maps instead of decoding (`read_arrow_file`).
     """
 
     def __init__(
@@ -52,6 +57,7 @@ class PartWriter:
         metadata: Mapping[str, Any] | None = None,
         compression_level: int = 3,
         use_dictionary: bool = True,
+        file_format: Literal["parquet", "arrow"] = "parquet",
     ) -> None:
         encoded = {k: json.dumps(v, sort_keys=True) for k, v in (metadata or {}).items()}
         self.schema = schema.with_metadata(encoded) if encoded else schema
@@ -60,9 +66,11 @@ class PartWriter:
         self.max_bytes = max_bytes
         self.compression_level = compression_level
         self.use_dictionary = use_dictionary
+        self.file_format = file_format
         self.paths: list[Path] = []
         self.rows = 0
-        self._writer: pq.ParquetWriter | None = None
+        self._writer: pq.ParquetWriter | ipc.RecordBatchFileWriter | None = None
+        self._sink: pa.NativeFile | None = None
         self._tmp: Path | None = None
         self._bytes = 0
 
@@ -82,25 +90,35 @@ class PartWriter:
 
     def _open(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        name = f"{self.prefix}-{len(self.paths):04d}.parquet"
+        name = f"{self.prefix}-{len(self.paths):04d}.{self.file_format}"
         self._tmp = self.folder / f".{name}.tmp"
-        self._writer = pq.ParquetWriter(
-            self._tmp,
-            self.schema,
-            compression="zstd",
-            compression_level=self.compression_level,
-            use_dictionary=self.use_dictionary,
-        )
+        if self.file_format == "arrow":
+            self._sink = pa.OSFile(str(self._tmp), "wb")
+            self._writer = ipc.new_file(self._sink, self.schema)
+        else:
+            self._writer = pq.ParquetWriter(
+                self._tmp,
+                self.schema,
+                compression="zstd",
+                compression_level=self.compression_level,
+                use_dictionary=self.use_dictionary,
+            )
         self._bytes = 0
         self.paths.append(self.folder / name)
 
     def _finish(self) -> None:
         if self._writer is None or self._tmp is None:
             return
-        self._writer.close()
+        self._close_files()
         os.replace(self._tmp, self.paths[-1])
-        self._writer = None
         self._tmp = None
+
+    def _close_files(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        if self._sink is not None:
+            self._sink.close()
+        self._writer = self._sink = None
 
     def close(self) -> list[Path]:
         """Finish the current part and return every part written."""
@@ -109,12 +127,10 @@ class PartWriter:
 
     def abort(self) -> None:
         """Drop the part being written (after an error)."""
-        if self._writer is not None:
-            self._writer.close()
+        self._close_files()
         if self._tmp is not None:
             self._tmp.unlink(missing_ok=True)
             self.paths.pop()
-        self._writer = None
         self._tmp = None
 
     def __enter__(self) -> PartWriter:
@@ -130,6 +146,17 @@ class PartWriter:
             self.close()
         else:
             self.abort()
+
+
+def read_arrow_file(path: Path) -> Iterator[pa.RecordBatch]:
+    """Yield the batches of an Arrow IPC file written by `PartWriter`, memory-mapped.
+
+    Nothing is decoded or copied: batches point into the mapped file (kept open by
+    them), so the pages are read as the caller touches them.
+    """
+    reader = ipc.open_file(pa.memory_map(str(path)))
+    for index in range(reader.num_record_batches):
+        yield reader.get_batch(index)
 
 
 class BatchSource(Protocol):
