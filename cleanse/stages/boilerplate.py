@@ -10,8 +10,8 @@ Three signals, in the order a line is judged (DESIGN.md section 3.1):
    languages ("Sign up for our weekly newsletter", "Find X on your TV", "Related News",
    "Teilen") or a photo/agency credit ("Francois Lenoir / Reuters", "Al Jazeera and
    Reuters"); see ``boilerplate_phrases``;
-3. **edge_short** / **low_content**: a two-pass line scorer (``boilerplate_model``,
-   jusText's features and context smoothing with weights fitted on real labelled lines)
+3. **edge_short** / **low_content**: a line scorer (``boilerplate_model``, jusText's
+   features of a line and its neighbours, gradient-boosted trees fitted on real labelled lines)
    gives each line a noise probability; lines at or above `threshold` go. Those before
    the first or after the last kept line are ``edge_short`` (head and tail chrome),
    those between kept lines ``low_content``.
@@ -21,7 +21,7 @@ one blank line stays, so paragraphs survive and runs of blanks left by removals 
 A document with no line removed comes back unchanged.
 
 The stage judges a whole batch at once: one compiled scan of every line
-(``boilerplate_lines``), features and both scorer passes as arrays over all lines
+(``boilerplate_lines``), features and the scorer as arrays over all lines
 (``boilerplate_model``), the rules per document in compiled loops
 (``boilerplate_doc_kernels``). Each line's features and decision are those of the
 scalar definition, whatever else is in the batch (``tests/stages/boilerplate_reference.py``).
@@ -290,8 +290,8 @@ class StripBoilerplate:
 
     Args:
         threshold: Noise probability at which the scorer removes a line. None (default)
-            uses the value stored with the shipped weights, 0.75: on line-quality-oscar's
-            pooled 5-fold out-of-fold scores it keeps 95.7% of content lines (see
+            uses the value stored with the shipped model, 0.81: on line-quality-oscar's
+            pooled 5-fold out-of-fold scores it keeps 95.1% of content lines (see
             ``benchmarks/boilerplate.md``).
             Higher keeps more; in (0, 1].
         language: ISO 639-1 code of every document's language, for stop-word density.

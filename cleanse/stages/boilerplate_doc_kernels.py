@@ -296,3 +296,28 @@ def linear(x, mean, scale, weights, bias):
             total += ((x[i, j] - mean[j]) / scale[j]) * weights[j]
         out[i] = total + bias
     return out
+
+
+@njit(cache=True, nogil=True)
+def tree_sum(x, feature, threshold, left, right, leaf, missing_left, value, baseline):
+    """Raw score of each row of `x` under a gradient-boosted tree ensemble.
+
+    Tree `t` is ``feature[t]``, ``threshold[t]``... indexed by node (root 0): a row goes
+    left where ``x[feature] <= threshold`` (NaN: where ``missing_left``), until a `leaf`.
+    The sum starts at `baseline` and adds the trees in order, as scikit-learn's
+    ``HistGradientBoostingClassifier`` does, so the result is the same to the bit.
+    """
+    n = x.shape[0]
+    trees = feature.shape[0]
+    out = np.empty(n)
+    for i in range(n):
+        total = baseline
+        for t in range(trees):
+            node = 0
+            while not leaf[t, node]:
+                v = x[i, feature[t, node]]
+                go_left = missing_left[t, node] if v != v else v <= threshold[t, node]
+                node = left[t, node] if go_left else right[t, node]
+            total += value[t, node]
+        out[i] = total
+    return out

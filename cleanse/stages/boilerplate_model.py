@@ -1,35 +1,28 @@
-"""Line features and the two-pass line scorer behind ``strip_boilerplate``.
+"""Line features and the line scorer behind ``strip_boilerplate``.
 
 jusText's idea (Pomikálek 2011) applied to text lines, with its hand-set thresholds
-replaced by two logistic regressions fitted on every labelled line of
-``line-quality-oscar`` (``scripts/train_boilerplate.py``):
-
-1. **line pass**: what the line and its neighbours look like (named features: length,
-   how it ends, stop-word density in the document's language, letters/digits/case,
-   bullets, pipes, glued menu words, links, dates, phrase and credit matches,
-   repetition, position, whether it sits in the document's main prose block; the same
-   for the previous and next line) plus **hashed lexical features**: lower-cased word
-   unigrams and bigrams (line edges included, so "Reply" alone differs from "reply" in a
-   sentence) and character 3-5-grams of short lines, hashed into `HASH_BUCKETS` buckets.
-   Chrome vocabulary ("posted", "kommentar", "svara", "lire la suite", "©", "|") is
-   predictive across languages;
-2. **context pass**: the named features plus the line pass's scores of the neighbours
-   (previous, next, windows of 3 and 10 lines, best content before and after): jusText's
-   context smoothing, learnt (stacked on out-of-fold line-pass scores when fitting).
+replaced by gradient-boosted trees fitted on every labelled line of
+``line-quality-oscar`` (``scripts/train_boilerplate.py``, scikit-learn's
+``HistGradientBoostingClassifier``) over named features of the line and its neighbours:
+length, how it ends, stop-word density in the document's language, letters/digits/case,
+bullets, pipes, glued menu words, links, dates, phrase and credit matches, repetition,
+position, whether it sits in the document's main prose block (`DENSE_FEATURES`).
 
 Features are computed for every line of a batch of documents at once from
 ``boilerplate_lines.Lines`` (one compiled scan); the single-document functions
 (`line_features`, `hashed_features`, `context_features`) are the same code on one
-document. The named weights live in ``cleanse/data/boilerplate_weights.json`` (readable,
-diffable); the hashed weights in ``boilerplate_hashed.npz`` (float16). Inference is numpy
-and compiled loops (numba), no model library.
+document. The trees are stored as flat arrays in ``cleanse/data/boilerplate_trees.npz``
+and walked by a compiled loop (`TreeModel`, equal to scikit-learn's ``predict_proba``);
+the threshold and provenance are in ``boilerplate_weights.json``. Inference is numpy and
+numba, no model library. (`hashed_features` and `context_features`, lexical buckets and
+smoothed neighbour scores, fed the earlier linear scorer and are not used by the trees.)
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -43,7 +36,7 @@ from cleanse.stages.boilerplate_lines import Lines, scan
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 WEIGHTS_PATH = DATA_DIR / "boilerplate_weights.json"
-HASHED_PATH = DATA_DIR / "boilerplate_hashed.npz"
+TREES_PATH = DATA_DIR / "boilerplate_trees.npz"
 
 #: Hashed lexical features: 2**18 buckets (as Vowpal Wabbit's default), character
 #: n-grams only on lines up to ``boilerplate_kernels.GRAM_MAX_CHARS`` (menus, buttons).
@@ -273,88 +266,85 @@ def sigmoid(logits: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True, slots=True)
-class LinearModel:
-    """``weights . (x - mean) / scale + bias`` over named columns, plus hashed buckets."""
+class TreeModel:
+    """A gradient-boosted tree ensemble as flat arrays, one row per tree, one column per
+    node (root 0; rows padded to the largest tree): the split feature and threshold (a row
+    goes left where ``x <= threshold``; NaN goes left where `missing_left`), the children,
+    whether the node is a leaf and its value. The raw score is `baseline` plus the value
+    of the leaf each tree reaches; the noise probability its logistic function."""
 
     names: tuple[str, ...]
-    mean: np.ndarray
-    scale: np.ndarray
-    weights: np.ndarray
-    bias: float
-    hashed: np.ndarray | None = None
+    feature: np.ndarray
+    threshold: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    leaf: np.ndarray
+    missing_left: np.ndarray
+    value: np.ndarray
+    baseline: float
 
-    def logits(self, dense: np.ndarray, sparse: tuple[np.ndarray, ...] | None = None) -> np.ndarray:
-        """Return the logit of each row of `dense` (and of the `hashed_features` triple).
+    def raw(self, x: np.ndarray) -> np.ndarray:
+        """Return the raw score (log-odds of noise) of each row of `x` (`names` columns)."""
+        return doc_kernels.tree_sum(
+            np.ascontiguousarray(x, np.float64), self.feature, self.threshold, self.left,
+            self.right, self.leaf, self.missing_left, self.value, self.baseline,
+        )  # fmt: skip
 
-        Each row's dot product is summed left to right (``boilerplate_doc_kernels.linear``),
-        so a line's score never depends on the other lines of its batch.
-        """
-        out = doc_kernels.linear(
-            np.ascontiguousarray(dense, np.float64), self.mean, self.scale, self.weights, self.bias
-        )
-        if self.hashed is not None and sparse is not None:
-            rows, buckets, values = sparse
-            out += np.bincount(rows, self.hashed[buckets] * values, minlength=len(dense))
-        return out
+    def proba(self, x: np.ndarray) -> np.ndarray:
+        """Return the noise probability of each row of `x`."""
+        return 1.0 / (1.0 + np.exp(-self.raw(x)))
 
-    def to_json(self) -> dict[str, object]:
-        """Return the named part as a JSON-ready mapping, one entry per feature."""
-        columns = zip(self.names, self.weights, self.mean, self.scale, strict=True)
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Return the arrays to store (``np.savez_compressed``; see `from_arrays`)."""
         return {
-            "bias": round(self.bias, 6),
-            "features": {
-                name: {"weight": round(w, 6), "mean": round(m, 6), "scale": round(s, 6)}
-                for name, w, m, s in columns
-            },
+            "names": np.array(self.names),
+            "feature": self.feature,
+            "threshold": self.threshold,
+            "left": self.left,
+            "right": self.right,
+            "leaf": self.leaf,
+            "missing_left": self.missing_left,
+            "value": self.value,
+            "baseline": np.array(self.baseline),
         }
 
     @classmethod
-    def from_json(
-        cls, data: dict[str, dict[str, dict[str, float]]], names: tuple[str, ...], **kw: np.ndarray
-    ) -> LinearModel:
-        """Build a model from `to_json` output; refuse one with other feature names."""
-        features = data["features"]
-        if tuple(features) != names:
-            msg = f"boilerplate weights: feature names differ from the code's {names}"
+    def from_arrays(cls, data: Mapping[str, np.ndarray], names: tuple[str, ...]) -> TreeModel:
+        """Build a model from `arrays` output; refuse one with other feature names."""
+        if tuple(str(n) for n in data["names"]) != names:
+            msg = f"boilerplate trees: feature names differ from the code's {names}"
             raise ValueError(msg)
-        mean, scale, weights = (
-            np.array([features[n][key] for n in names]) for key in ("mean", "scale", "weight")
+        return cls(
+            names,
+            np.ascontiguousarray(data["feature"], np.int32),
+            np.ascontiguousarray(data["threshold"], np.float64),
+            np.ascontiguousarray(data["left"], np.int32),
+            np.ascontiguousarray(data["right"], np.int32),
+            np.ascontiguousarray(data["leaf"], np.bool_),
+            np.ascontiguousarray(data["missing_left"], np.bool_),
+            np.ascontiguousarray(data["value"], np.float64),
+            float(data["baseline"]),
         )
-        return cls(names, mean, scale, weights, float(data["bias"]), **kw)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)
 class LineScorer:
-    """The two passes and the default decision threshold they were tuned with."""
+    """The tree ensemble over `DENSE_FEATURES` and the default decision threshold."""
 
-    line: LinearModel
-    context: LinearModel
+    model: TreeModel
     threshold: float
 
     def score(self, lines: Lines, features: np.ndarray) -> np.ndarray:
         """Return the noise probability of each line from `lines` and its `named_features`."""
         if not len(features):
             return np.zeros(0)
-        dense = dense_features(features, lines.doc_starts)
-        logits = self.line.logits(dense)
-        if self.line.hashed is not None:
-            logits += token_kernels.hashed_logits(
-                self.line.hashed, lines.hash_crcs, lines.hash_starts, lines.gram_crcs,
-                lines.gram_starts, HASH_BITS,
-            )  # fmt: skip
-        first = sigmoid(logits)
-        context = context_features(first, lines.doc_starts)
-        return sigmoid(self.context.logits(np.hstack([features, context])))
+        return self.model.proba(dense_features(features, lines.doc_starts))
 
 
 @cache
-def load_scorer(path: Path = WEIGHTS_PATH, hashed_path: Path = HASHED_PATH) -> LineScorer:
-    """Load the shipped weights (once per process and path)."""
+def load_scorer(path: Path = WEIGHTS_PATH, trees_path: Path = TREES_PATH) -> LineScorer:
+    """Load the shipped model (once per process and path)."""
     data = json.loads(path.read_text(encoding="utf-8"))
-    with np.load(hashed_path) as archive:
-        hashed = archive["weights"].astype(np.float64)
-    return LineScorer(
-        line=LinearModel.from_json(data["line_pass"], DENSE_FEATURES, hashed=hashed),
-        context=LinearModel.from_json(data["context_pass"], LINE_FEATURES + CONTEXT_FEATURES),
-        threshold=float(data["threshold"]),
-    )
+    with np.load(trees_path) as archive:
+        model = TreeModel.from_arrays(archive, DENSE_FEATURES)
+    return LineScorer(model=model, threshold=float(data["threshold"]))

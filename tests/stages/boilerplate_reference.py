@@ -25,7 +25,6 @@ from cleanse.stages.boilerplate_model import (
     LINE_FEATURES,
     PROSE_MIN_WORDS,
     LineScorer,
-    sigmoid,
 )
 from cleanse.stages.boilerplate_phrases import is_credit, is_phrase
 from cleanse.stages.stopwords import WORD_RE, detect_language, stopword_set
@@ -200,15 +199,24 @@ def context_features(scores: np.ndarray) -> np.ndarray:
 
 
 def scores(scorer: LineScorer, texts: Sequence[str], features: np.ndarray) -> np.ndarray:
-    """The two passes on one document, with numpy's matrix product."""
-    line, context = scorer.line, scorer.context
-    dense = dense_features(features)
-    logits = ((dense - line.mean) / line.scale) @ line.weights + line.bias
-    rows, buckets, values = hashed_features(texts)
-    assert line.hashed is not None
-    logits += np.bincount(rows, line.hashed[buckets] * values, minlength=len(texts))
-    both = np.hstack([features, context_features(sigmoid(logits))])
-    return sigmoid(((both - context.mean) / context.scale) @ context.weights + context.bias)
+    """The tree ensemble on one document: each line walks each tree in Python."""
+    del texts  # the trees read the named features only
+    model = scorer.model
+    feature, threshold = model.feature.tolist(), model.threshold.tolist()
+    left, right, leaf = model.left.tolist(), model.right.tolist(), model.leaf.tolist()
+    missing_left, value = model.missing_left.tolist(), model.value.tolist()
+    raw = []
+    for row in dense_features(features).tolist():
+        total = model.baseline
+        for t in range(len(feature)):
+            node = 0
+            while not leaf[t][node]:
+                x = row[feature[t][node]]
+                go_left = missing_left[t][node] if math.isnan(x) else x <= threshold[t][node]
+                node = left[t][node] if go_left else right[t][node]
+            total += value[t][node]
+        raw.append(total)
+    return 1.0 / (1.0 + np.exp(-np.array(raw)))
 
 
 def line_reasons(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
@@ -17,7 +18,7 @@ from cleanse.stages.boilerplate import (
     classify_lines,
     strip,
 )
-from cleanse.stages.boilerplate_model import HASH_BUCKETS, hashed_features, load_scorer
+from cleanse.stages.boilerplate_model import DENSE_FEATURES, hashed_features, load_scorer
 from cleanse.stages.boilerplate_phrases import is_credit, is_phrase
 from conftest import REPO, make_batch, shared_data
 
@@ -165,14 +166,41 @@ def test_bbc_news_loses_under_one_percent() -> None:
     assert module.removed_share(module.bbc_texts(data.parent)) < 0.01
 
 
-def test_weights_files_are_small_and_match_the_code() -> None:
+def test_model_files_are_small_and_match_the_code() -> None:
     data = REPO / "cleanse" / "data"
     assert (data / "boilerplate_weights.json").stat().st_size < 40_000
-    assert (data / "boilerplate_hashed.npz").stat().st_size < 2_000_000
+    assert (data / "boilerplate_trees.npz").stat().st_size < 2_000_000
     scorer = load_scorer()
-    assert scorer.line.hashed is not None
-    assert scorer.line.hashed.shape == (HASH_BUCKETS,)
+    assert scorer.model.names == DENSE_FEATURES
+    assert scorer.model.feature.min() >= 0
+    assert scorer.model.feature.max() < len(DENSE_FEATURES)
     assert 0.0 < scorer.threshold < 1.0
+
+
+def test_tree_export_equals_sklearn() -> None:
+    # The shipped scorer reads the exported arrays; scikit-learn's predict_proba is the
+    # definition (dev only: skipped where it is not installed).
+    pytest.importorskip("sklearn")
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    scripts = str(REPO / "scripts")
+    if scripts not in sys.path:
+        sys.path.insert(0, scripts)
+    import train_boilerplate
+
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(3000, 6))
+    x[rng.random(x.shape) < 0.05] = np.nan  # missing values take the learnt side
+    y = (np.nan_to_num(x[:, 0]) + np.nan_to_num(x[:, 1]) * x[:, 2] > 0.3) ^ (rng.random(3000) < 0.1)
+    names = tuple(f"f{i}" for i in range(6))
+    for params in ({}, train_boilerplate.PARAMS):
+        fitted = HistGradientBoostingClassifier(**{**params, "max_iter": 60}).fit(x, y)
+        model = train_boilerplate.export(fitted, names)
+        test = rng.normal(size=(2000, 6)) * 2
+        test[rng.random(test.shape) < 0.05] = np.nan
+        expected = fitted.predict_proba(test)[:, 1]
+        assert np.abs(model.proba(test) - expected).max() <= 1e-9
+        assert np.abs(model.raw(test) - fitted.decision_function(test)).max() <= 1e-9
 
 
 def test_hashed_features_are_stable_across_processes() -> None:
