@@ -41,32 +41,21 @@ SET_CHUNK = 1 << 22
 #: Rounds of re-starring a bucket around its failed members before giving up.
 MAX_ROUNDS = 64
 
-_FMIX64 = tuple(np.uint64(c) for c in (33, 0xFF51AFD7ED558CCD, 33, 0xC4CEB9FE1A85EC53, 33))
 _GOLDEN = 0x9E3779B97F4A7C15
-
-
-def _fmix64(h: np.ndarray) -> np.ndarray:
-    s1, m1, s2, m2, s3 = _FMIX64
-    h = h ^ (h >> s1)
-    h = h * m1
-    h = h ^ (h >> s2)
-    h = h * m2
-    return h ^ (h >> s3)
 
 
 def band_keys(signatures: np.ndarray, lsh: LshParams) -> np.ndarray:
     """Return ``(docs, num_bands)`` uint64 keys: band b of two documents is equal iff the keys are.
 
-    (Up to 64-bit collisions, which verification removes.)
+    (Up to 64-bit collisions, which verification removes.) Band b's key folds its
+    rows into ``(b + 1) * golden`` with one MurmurHash3 64-bit finaliser per row.
     """
-    rows = lsh.rows_per_band
-    keys = np.empty((len(signatures), lsh.num_bands), dtype=np.uint64)
-    for band in range(lsh.num_bands):
-        h = np.full(len(signatures), ((band + 1) * _GOLDEN) & ((1 << 64) - 1), dtype=np.uint64)
-        for column in range(band * rows, (band + 1) * rows):
-            h = _fmix64(h ^ signatures[:, column].astype(np.uint64))
-        keys[:, band] = h
-    return keys
+    return kernels.band_keys(
+        np.ascontiguousarray(signatures, dtype=np.uint32),
+        lsh.rows_per_band,
+        lsh.num_bands,
+        np.uint64(_GOLDEN),
+    )
 
 
 def jaccard(signatures: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -255,11 +244,16 @@ class BandSpill:
             records = np.fromfile(path, dtype=RECORD)
             path.unlink()
             if len(records):
-                order = np.lexsort((records["rank"], records["key"]))
-                records = records[order]
-                del order
-                yield records
+                yield sort_records(records)
             del records
+
+
+def sort_records(records: np.ndarray) -> np.ndarray:
+    """Return band records sorted by (key, rank), in the order ``np.lexsort`` gives."""
+    keys, ranks = records["key"].copy(), records["rank"].copy()
+    kernels.sort_by_key_then_rank(keys, ranks)
+    records["key"], records["rank"] = keys, ranks
+    return records
 
 
 @dataclass(slots=True)

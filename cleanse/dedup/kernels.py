@@ -411,3 +411,54 @@ def common_counts(left, left_offsets, right, right_offsets):
             j += y <= x
         out[p] = common
     return out
+
+
+@njit(cache=True, nogil=True)
+def band_keys(signatures, rows_per_band, num_bands, golden):
+    """Return ``(docs, num_bands)`` uint64 band keys: `cleanse.dedup.index.band_keys`'s mix."""
+    out = np.empty((signatures.shape[0], num_bands), dtype=np.uint64)
+    for d in range(signatures.shape[0]):
+        for band in range(num_bands):
+            h = np.uint64(band + 1) * golden
+            for column in range(band * rows_per_band, (band + 1) * rows_per_band):
+                h = _fmix64(h ^ np.uint64(signatures[d, column]))
+            out[d, band] = h
+    return out
+
+
+@njit(cache=True, nogil=True)
+def sort_by_key_then_rank(keys, ranks):
+    """Sort `keys` (uint64) and `ranks` (uint32) in place by (key, rank), as ``np.lexsort``.
+
+    LSD radix sort, 16 bits a pass: two passes over the ranks, then four over the keys,
+    each stable; a pass whose digit is the same for every record is skipped.
+    """
+    n = len(keys)
+    other_keys = np.empty_like(keys)
+    other_ranks = np.empty_like(ranks)
+    counts = np.empty(65537, dtype=np.int64)
+    flipped = False
+    for step in range(6):
+        on_rank = step < 2
+        shift = np.uint64(16 * (step if on_rank else step - 2))
+        src_k, src_r = (other_keys, other_ranks) if flipped else (keys, ranks)
+        dst_k, dst_r = (keys, ranks) if flipped else (other_keys, other_ranks)
+        counts[:] = 0
+        for i in range(n):
+            value = np.uint64(src_r[i]) if on_rank else src_k[i]
+            counts[np.int64((value >> shift) & np.uint64(0xFFFF)) + 1] += 1
+        if counts.max() == n:
+            continue
+        for digit in range(65536):
+            counts[digit + 1] += counts[digit]
+        for i in range(n):
+            value = np.uint64(src_r[i]) if on_rank else src_k[i]
+            digit = np.int64((value >> shift) & np.uint64(0xFFFF))
+            at = counts[digit]
+            dst_k[at] = src_k[i]
+            dst_r[at] = src_r[i]
+            counts[digit] = at + 1
+        flipped = not flipped
+    if flipped:
+        keys[:] = other_keys
+        ranks[:] = other_ranks
