@@ -29,7 +29,6 @@ scalar definition, whatever else is in the batch (``tests/stages/boilerplate_ref
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -224,61 +223,91 @@ def strip(text: str, *, language: str | None = None, threshold: float | None = N
     return strip_texts([text], language=language, threshold=threshold)[0][0]
 
 
-def strip_texts(
-    texts: Sequence[str] | pa.Array,
+@dataclass(frozen=True, slots=True)
+class Stripped:
+    """What `strip_batch` did to each row of an array of texts (rows not scanned, and
+    rows where nothing went, keep their text)."""
+
+    texts: pa.Array
+    lines_removed: np.ndarray
+    chars_removed: np.ndarray
+    #: no line left (only where some went)
+    empty: np.ndarray
+    #: per row, its removed lines as ``(nonblank index, reason, line)``
+    removed: list[list[tuple[int, str, str]]]
+    #: per row, the line numbers (in ``str.splitlines``) of its removed lines
+    numbers: list[list[int]]
+
+
+def strip_batch(
+    texts: pa.Array,
     *,
     rows: np.ndarray | None = None,
     language: str | None = None,
     threshold: float | None = None,
-    sources: Sequence[str] | None = None,
-) -> list[tuple[StripResult, list[tuple[int, str, str]]]]:
-    """`strip` every text of ``texts[rows]`` (all by default), features computed at once.
+) -> Stripped:
+    """`strip` the texts ``texts[rows]`` (all by default) at once; see `Stripped`.
 
-    Also returns, per text, its removed lines as ``(nonblank index, reason, line)``.
+    The new texts are assembled from the UTF-8 buffer by a compiled loop
+    (``boilerplate_kernels.rebuild``); only removed lines become Python strings.
     """
-    if sources is None:
-        sources = texts.to_pylist() if isinstance(texts, pa.Array) else list(texts)
-    if rows is None:
-        rows = np.arange(len(sources), dtype=np.int64)
-    lines = scan(texts, rows=rows, language=language, sources=sources)
+    lines = scan(texts, rows=rows, language=language)
     codes = judge(lines, threshold=threshold)[0] if len(lines) else np.zeros(0, np.int64)
-    removed = np.flatnonzero(codes)
-    doc_of = lines.doc_of_line[removed]
-    results: list[tuple[StripResult, list[tuple[int, str, str]]]] = [
-        (StripResult(text=sources[r], removed=[], chars_removed=0), []) for r in rows.tolist()
-    ]
-    numbers = lines.column(kernels.NUMBER)[removed].tolist()
-    at = (removed - lines.doc_starts[doc_of]).tolist()
-    reasons = [_REASON_OF_CODE[c] for c in codes[removed].tolist()]
-    bounds = [0, *(np.flatnonzero(np.diff(doc_of)) + 1).tolist(), len(removed)]
-    for a, b in itertools.pairwise(bounds if len(removed) else ()):
-        gone = dict(zip(numbers[a:b], zip(at[a:b], reasons[a:b], strict=True), strict=True))
-        doc = int(doc_of[a])
-        results[doc] = _rebuild(sources[int(rows[doc])], gone)
+    data, offsets = kernels.rebuild(
+        lines.data, lines.offsets, lines.stats, lines.rows, lines.doc_starts, codes
+    )
+    count = len(lines.offsets) - 1
+    valid = np.packbits(texts.is_valid().to_numpy(zero_copy_only=False), bitorder="little")
+    new = pa.Array.from_buffers(
+        pa.string(), count, [pa.py_buffer(valid), pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
+    gone = np.flatnonzero(codes)
+    row_of = lines.rows[lines.doc_of_line[gone]]
+    raw = lines.column(kernels.RAW_STOP)[gone] - lines.column(kernels.RAW_START)[gone]
+    lines_removed = np.bincount(row_of, minlength=count).astype(np.int32)
+    kept = np.bincount(lines.rows[lines.doc_of_line], minlength=count) - lines_removed
+    removed: list[list[tuple[int, str, str]]] = [[] for _ in range(count)]
+    numbers: list[list[int]] = [[] for _ in range(count)]
+    at = (gone - lines.doc_starts[lines.doc_of_line[gone]]).tolist()
+    for row, index, number, code, line in zip(
+        row_of.tolist(),
+        at,
+        lines.column(kernels.NUMBER)[gone].tolist(),
+        codes[gone].tolist(),
+        lines.spans.texts(gone, raw=True).to_pylist(),
+        strict=True,
+    ):
+        removed[row].append((index, _REASON_OF_CODE[code], line))
+        numbers[row].append(number)
+    return Stripped(
+        texts=new,
+        lines_removed=lines_removed,
+        chars_removed=np.bincount(row_of, weights=raw, minlength=count).astype(np.int64),
+        empty=(lines_removed > 0) & (kept == 0),
+        removed=removed,
+        numbers=numbers,
+    )
+
+
+def strip_texts(
+    texts: Sequence[str] | pa.Array,
+    *,
+    language: str | None = None,
+    threshold: float | None = None,
+) -> list[tuple[StripResult, list[tuple[int, str, str]]]]:
+    """`strip` every text, features computed at once; with each text's removed lines as
+    ``(nonblank index, reason, line)``."""
+    if not isinstance(texts, pa.Array):
+        texts = pa.array(list(texts), type=pa.string())
+    done = strip_batch(texts, language=language, threshold=threshold)
+    results = []
+    for text, numbers, removed, chars in zip(
+        done.texts.to_pylist(), done.numbers, done.removed, done.chars_removed.tolist(),
+        strict=True,
+    ):  # fmt: skip
+        reasons = [(n, reason) for n, (_, reason, _) in zip(numbers, removed, strict=True)]
+        results.append((StripResult(text=text, removed=reasons, chars_removed=chars), removed))
     return results
-
-
-def _rebuild(
-    text: str, gone: dict[int, tuple[int, str]]
-) -> tuple[StripResult, list[tuple[int, str, str]]]:
-    """Return `text` without the lines numbered in `gone` (their non-blank index and
-    reason): kept lines joined with "\\n", one blank line where the input had blank lines
-    between two kept lines; and the removed lines."""
-    lines = text.splitlines()
-    kept: list[str] = []
-    gap = False
-    for number, line in enumerate(lines):
-        if not line.strip():
-            gap = True
-        elif number not in gone:
-            if gap and kept:
-                kept.append("")
-            kept.append(line)
-            gap = False
-    chars = sum(len(lines[i]) for i in gone)
-    removed = [(number, reason) for number, (_, reason) in gone.items()]
-    spans = [(at, reason, lines[number]) for number, (at, reason) in gone.items()]
-    return StripResult(text="\n".join(kept), removed=removed, chars_removed=chars), spans
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -323,28 +352,12 @@ class StripBoilerplate:
 
     def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         column = batch.column(TEXT)
-        texts = column.to_pylist()
-        live = np.flatnonzero(
-            pc.and_(live_mask(batch), pc.is_valid(column)).to_numpy(zero_copy_only=False)
+        live = pc.and_(live_mask(batch), pc.is_valid(column)).to_numpy(zero_copy_only=False)
+        done = strip_batch(
+            column, rows=np.flatnonzero(live), language=self.language, threshold=self.threshold
         )
-        results = strip_texts(
-            column, rows=live, language=self.language, threshold=self.threshold, sources=texts
-        )
-        new_texts = list(texts)
-        lines_removed = np.zeros(batch.num_rows, dtype=np.int32)
-        chars_removed = np.zeros(batch.num_rows, dtype=np.int64)
-        empty = np.zeros(batch.num_rows, dtype=bool)
-        spans: list[list[tuple[int, str, str]]] = [[] for _ in texts]
-        for row, (result, removed) in zip(live.tolist(), results, strict=True):
-            if not removed:
-                continue
-            spans[row] = removed
-            new_texts[row] = result.text
-            lines_removed[row] = len(removed)
-            chars_removed[row] = result.chars_removed
-            empty[row] = not result.text.strip()
-        batch = set_column(batch, TEXT, pa.array(new_texts, type=pa.string()))
-        batch = set_column(batch, "lines_removed", pa.array(lines_removed, type=pa.int32()))
-        batch = set_column(batch, "chars_removed", pa.array(chars_removed, type=pa.int64()))
-        batch = add_removed_lines(batch, self.name, spans)
-        return mark_removed(batch, pa.array(empty, type=pa.bool_()), EMPTY)
+        batch = set_column(batch, TEXT, done.texts)
+        batch = set_column(batch, "lines_removed", pa.array(done.lines_removed, pa.int32()))
+        batch = set_column(batch, "chars_removed", pa.array(done.chars_removed, pa.int64()))
+        batch = add_removed_lines(batch, self.name, done.removed)
+        return mark_removed(batch, pa.array(done.empty, type=pa.bool_()), EMPTY)

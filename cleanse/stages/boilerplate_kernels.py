@@ -64,7 +64,10 @@ from cleanse.stages.boilerplate_match import grams as line_grams
 SOURCE, NUMBER, START, STOP, CHARS, WORDS, UPPERS, DIGITS, TITLES, UNSPACED_CHARS = range(10)
 LETTERS, CORE, END, DOTS, ELLIPSIS, BULLETED, PIPE_OR_TAB, GLUED, INNER, LINKS = range(10, 20)
 DATE, LOWERED, HASH_TOKENS, WORD_TOKENS, GRAMS = range(20, 25)
-NUM_STATS = 25
+#: Where the line is in the input: its first character and the one after it, without
+#: stripping (RAW_...), and the same in bytes of the UTF-8 buffer, stripped or not.
+RAW_START, RAW_STOP, BYTE_START, BYTE_STOP, RAW_BYTE_START, RAW_BYTE_STOP = range(25, 31)
+NUM_STATS = 31
 #: `END`: how the line ends once closers are stripped (nothing left, . ! ?, : ; ,, else).
 END_NONE, END_TERMINAL, END_OTHER_PUNCT, END_TEXT = 0, 1, 2, 3
 _CR, _LF, _FINAL, _NON_FINAL, _ELLIPSIS = 0x0D, 0x0A, 0x3C2, 0x3C3, 0x2026
@@ -293,6 +296,7 @@ def scan_lines(data, offsets, rows, split, flags, lower, exp_offsets, exp_data):
     hashes = np.empty(size, dtype=np.uint32)
     grams = np.empty(size, dtype=np.uint32)
     cps = np.empty(longest, dtype=np.int32)
+    at_byte = np.empty(longest + 1, dtype=np.int64)  # where each code point starts
     lo = np.empty(longest + 8, dtype=np.int32)
     padded = np.empty(GRAM_MAX_CHARS + 2, dtype=np.int32)
     gram_crcs = np.empty(MAX_GRAMS, dtype=np.uint32)
@@ -305,8 +309,10 @@ def scan_lines(data, offsets, rows, split, flags, lower, exp_offsets, exp_data):
         n = 0
         i = offsets[r]
         while i < offsets[r + 1]:
+            at_byte[n] = i
             cps[n], i = _decode(data, i)
             n += 1
+        at_byte[n] = i
         number = 0
         start = 0
         while start < n or (not split and number == 0):
@@ -327,6 +333,9 @@ def scan_lines(data, offsets, rows, split, flags, lower, exp_offsets, exp_data):
                 row = stats[n_lines * NUM_STATS : (n_lines + 1) * NUM_STATS]
                 row[:] = 0
                 row[SOURCE], row[NUMBER], row[START], row[STOP], row[CHARS] = r, number, s, e, e - s
+                row[RAW_START], row[RAW_STOP] = start, stop
+                row[BYTE_START], row[BYTE_STOP] = at_byte[s], at_byte[e]
+                row[RAW_BYTE_START], row[RAW_BYTE_STOP] = at_byte[start], at_byte[stop]
                 lo = _grow(lo, e - s)
                 m = e - s
                 if _first_pass(cps, s, e, flags, lower, lo, row):
@@ -367,3 +376,50 @@ def scan_lines(data, offsets, rows, split, flags, lower, exp_offsets, exp_data):
         hashes[:hash_at],
         grams[:gram_at],
     )
+
+
+@njit(cache=True, nogil=True)
+def rebuild(data, offsets, stats, doc_rows, doc_starts, codes):
+    """The UTF-8 texts of all strings of `offsets` once the lines with a non-zero code
+    are removed; returns ``(data, offsets)`` (int32 offsets, as Arrow strings have).
+
+    A document with no line removed (or not among `doc_rows`) is copied unchanged; in
+    one with removals, kept lines (as they were, unstripped) are joined with "\\n", and
+    with one blank line between two kept lines where the input had blank lines between
+    them (removed lines do not count as blank).
+    """
+    out = np.empty(offsets[-1] - offsets[0], dtype=np.uint8)
+    out_offsets = np.empty(len(offsets), dtype=np.int32)
+    out_offsets[0] = 0
+    at = 0
+    d = 0
+    for r in range(len(offsets) - 1):
+        while d < len(doc_rows) and doc_rows[d] < r:
+            d += 1
+        changed = False
+        if d < len(doc_rows) and doc_rows[d] == r:
+            for i in range(doc_starts[d], doc_starts[d + 1]):
+                changed |= codes[i] != 0
+        if not changed:
+            size = offsets[r + 1] - offsets[r]
+            out[at : at + size] = data[offsets[r] : offsets[r + 1]]
+            at += size
+        else:
+            kept = gap = False
+            for i in range(doc_starts[d], doc_starts[d + 1]):
+                if i > doc_starts[d] and stats[i, NUMBER] > stats[i - 1, NUMBER] + 1:
+                    gap = True  # blank lines between the two
+                if codes[i]:
+                    continue
+                if kept:
+                    out[at] = _LF
+                    at += 1
+                    if gap:
+                        out[at] = _LF
+                        at += 1
+                a, b = stats[i, RAW_BYTE_START], stats[i, RAW_BYTE_STOP]
+                out[at : at + b - a] = data[a:b]
+                at += b - a
+                kept, gap = True, False
+        out_offsets[r + 1] = at
+    return out[:at], out_offsets

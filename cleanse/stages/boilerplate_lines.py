@@ -52,7 +52,7 @@ MIN_HITS = 3
 #: Below this many short lines, ``re`` checks them all (RE2 compiles each pattern anew).
 PREFILTER_MIN_LINES = 64
 _CODES = tuple(LANGUAGES)
-_NO_TABLE = np.full(1, -1, dtype=np.int64)
+_NO_TABLE = np.zeros(2, dtype=np.uint64)  # an empty `boilerplate_tokens.index`
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +78,11 @@ class Lines:
     phrase: np.ndarray
     credit: np.ndarray
     date: np.ndarray
+    #: the scanned texts: their UTF-8 (`data`, `offsets` of every row), the rows scanned
+    data: np.ndarray
+    offsets: np.ndarray
+    rows: np.ndarray
+    spans: LineSpans
 
     def __len__(self) -> int:
         return len(self.stats)
@@ -100,19 +105,16 @@ def scan(
     split: bool = True,
     doc_of_row: np.ndarray | None = None,
     language: str | None = None,
-    sources: Sequence[str] | None = None,
 ) -> Lines:
     """Scan the non-blank lines of ``texts[rows]`` (all rows by default).
 
     `rows` are ascending. `split`: each text is a document to cut into lines; else each
     text is one line and `doc_of_row` (non-decreasing) says which document it belongs
     to (default: one document). `language` (ISO 639-1) applies to every document; None
-    detects it per document. `sources` are the texts as Python strings (built from
-    `texts` if absent). Invalid UTF-8 raises ``pyarrow.ArrowInvalid``.
+    detects it per document. Invalid UTF-8 raises ``pyarrow.ArrowInvalid``.
     """
     if not isinstance(texts, pa.Array):
-        sources = list(texts) if sources is None else sources
-        texts = pa.array(sources, type=pa.large_string())
+        texts = pa.array(list(texts), type=pa.large_string())
     if not pa.types.is_large_string(texts.type):
         texts = texts.cast(pa.large_string())
     texts.validate(full=True)  # the scanner decodes UTF-8 without checks
@@ -150,8 +152,8 @@ def scan(
     stop_masks = np.where(known >= 0, lexicon.stop_masks[known], np.uint64(0))
     detect_rows = np.where(known >= 0, lexicon.detect_rows[known], -1)
     languages = _languages(language, docs, word_starts[doc_starts], word_ids, detect_rows)
-    lines = _LineText(texts.to_pylist() if sources is None else sources, stats)
-    short = lines.short()
+    spans = LineSpans(buffers[2] or pa.py_buffer(b""), stats)
+    short = spans.short()
     return Lines(
         stats=stats,
         doc_starts=doc_starts,
@@ -163,9 +165,13 @@ def scan(
         gram_starts=_starts(stats[:, kernels.GRAMS]),
         stop_density=_stop_density(stats, doc, word_ids, word_starts, stop_masks, languages),
         keys=intern(word_ids.astype(np.int32), word_starts),
-        phrase=_phrases(lines, short),
-        credit=_credits(lines, short),
+        phrase=_phrases(spans, short),
+        credit=_credits(spans, short),
         date=stats[:, kernels.DATE] > 0,
+        data=data,
+        offsets=offsets,
+        rows=rows,
+        spans=spans,
     )
 
 
@@ -265,39 +271,45 @@ def _stop_density(
     return np.where(line_language >= 0, density, NEUTRAL_STOP_DENSITY)
 
 
-class _LineText:
-    """The text of chosen lines, sliced from the source strings on demand."""
+@dataclass(frozen=True, slots=True)
+class LineSpans:
+    """The text of the lines, taken from the scanned UTF-8 `buffer` by their byte spans."""
 
-    def __init__(self, sources: Sequence[str], stats: np.ndarray) -> None:
-        self.sources = sources
-        self.stats = stats
+    buffer: pa.Buffer
+    stats: np.ndarray
 
-    def get(self, rows: np.ndarray) -> list[str]:
-        at = self.stats[rows]
-        return [
-            self.sources[s][a:b]
-            for s, a, b in zip(
-                at[:, kernels.SOURCE].tolist(),
-                at[:, kernels.START].tolist(),
-                at[:, kernels.STOP].tolist(),
-                strict=True,
-            )
-        ]
+    def texts(self, indices: np.ndarray, *, raw: bool = False) -> pa.Array:
+        """The stripped (`raw`: as they were) texts of lines `indices`, as Arrow strings."""
+        start, stop = (
+            (kernels.RAW_BYTE_START, kernels.RAW_BYTE_STOP)
+            if raw
+            else (kernels.BYTE_START, kernels.BYTE_STOP)
+        )
+        count = len(self.stats)
+        # one string per line, and one per gap between lines: line i is string 2i + 1
+        offsets = np.empty(2 * count + 1, dtype=np.int64)
+        offsets[0] = self.stats[0, start] if count else 0
+        offsets[1::2] = self.stats[:, start]
+        offsets[2::2] = self.stats[:, stop]
+        every = pa.Array.from_buffers(
+            pa.large_string(), 2 * count, [None, pa.py_buffer(offsets), self.buffer]
+        )
+        return every.take(pa.array(2 * np.asarray(indices, dtype=np.int64) + 1))
 
     def short(self) -> tuple[np.ndarray, pa.Array | None]:
-        """The lines of at most `PHRASE_MAX_WORDS` words: their rows and, when there are
-        enough of them to be worth RE2 (which compiles its pattern on every call), their
-        `fold`-ed texts."""
+        """The lines of at most `PHRASE_MAX_WORDS` words: their indices and, when there
+        are enough of them to be worth RE2 (which compiles its pattern on every call),
+        their `fold`-ed texts."""
         rows = np.flatnonzero(self.stats[:, kernels.WORDS] <= PHRASE_MAX_WORDS)
         if len(rows) < PREFILTER_MIN_LINES:
             return rows, None
-        return rows, fold(pa.array(self.get(rows), type=pa.string()))
+        return rows, fold(self.texts(rows))
 
     def matches(self, candidates: np.ndarray, test) -> np.ndarray:
         """Return `test(line)` for the `candidates` lines, False elsewhere."""
         out = np.zeros(len(self.stats), dtype=bool)
         rows = np.flatnonzero(candidates)
-        out[rows] = [test(line) for line in self.get(rows)]
+        out[rows] = [test(line) for line in self.texts(rows).to_pylist()]
         return out
 
 
@@ -309,7 +321,7 @@ def _candidates(size: int, rows: np.ndarray, texts: pa.Array | None, pattern: st
     return out
 
 
-def _phrases(lines: _LineText, short: tuple[np.ndarray, pa.Array | None]) -> np.ndarray:
+def _phrases(lines: LineSpans, short: tuple[np.ndarray, pa.Array | None]) -> np.ndarray:
     """``is_phrase`` of each short line (False for longer ones)."""
     rows, texts = short
     size = len(lines.stats)
@@ -323,7 +335,7 @@ def _phrases(lines: _LineText, short: tuple[np.ndarray, pa.Array | None]) -> np.
     return found | lines.matches(whole & ~found, is_whole_phrase)
 
 
-def _credits(lines: _LineText, short: tuple[np.ndarray, pa.Array | None]) -> np.ndarray:
+def _credits(lines: LineSpans, short: tuple[np.ndarray, pa.Array | None]) -> np.ndarray:
     """``is_credit`` of each short line (False for longer ones)."""
     rows, texts = short
     return lines.matches(_candidates(len(lines.stats), rows, texts, CREDIT_PREFILTER), is_credit)

@@ -36,90 +36,98 @@ def _hash(values, start, stop):
     return _fmix64(h ^ np.uint64(stop - start))
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _probe(table, h, kept, kept_offsets, values, start, stop):
+    """Return ``(entry, id)`` of ``values[start:stop]`` (hash `h`) in `table`: the entry
+    holding it and its id, or the empty entry where it would go and -1.
+
+    `table` is open-addressing, two words per entry: the hash, and 1 + the id (0:
+    empty); equal hashes are compared value by value with ``kept[kept_offsets[id]:...]``.
+    """
+    mask = len(table) // 2 - 1
+    entry = 2 * np.int64(h & np.uint64(mask))
+    while table[entry + 1]:
+        d = np.int64(table[entry + 1]) - 1
+        if table[entry] == h and same(
+            kept, kept_offsets[d], kept_offsets[d + 1], values, start, stop
+        ):
+            return entry, d
+        entry = (entry + 2) & (2 * mask + 1)
+    return entry, -1
+
+
+@njit(cache=True, nogil=True)
+def _table(hashes, count, size):
+    """A `_probe` table of `size` entries holding ids ``0..count-1`` of `hashes`."""
+    table = np.zeros(2 * size, dtype=np.uint64)
+    for d in range(count):
+        entry = 2 * np.int64(hashes[d] & np.uint64(size - 1))
+        while table[entry + 1]:
+            entry = (entry + 2) & (2 * size - 1)
+        table[entry] = hashes[d]
+        table[entry + 1] = d + 1
+    return table
+
+
 @njit(cache=True, nogil=True)
 def intern(values, offsets, lexicon_values, lexicon_offsets, lexicon_table):
     """Number the distinct sequences ``values[offsets[i]:offsets[i + 1]]`` (exact).
 
     Returns ``(ids, known)``: the id of every sequence, ids in order of first
     occurrence; and for each id the index of the equal sequence of the lexicon (-1:
-    none), looked up in `lexicon_table` (`index`'s). An open-addressing table keyed by a
-    64-bit hash; a sequence with the hash of a known one is compared value by value with
-    a compact copy of the distinct ones.
+    none), looked up in `lexicon_table` (`index`'s). A `_probe` table keyed by a 64-bit
+    hash, grown to stay at most half full; a compact copy of the distinct sequences is
+    kept to compare against.
     """
     n = len(offsets) - 1
-    mask = 1023
-    table = np.full(mask + 1, -1, dtype=np.int64)
+    size = 1024
+    table = np.zeros(2 * size, dtype=np.uint64)
     hashes = np.empty(n, dtype=np.uint64)  # of each distinct sequence
     ids = np.empty(n, dtype=np.int64)
     known = np.empty(n, dtype=np.int64)
     kept = np.empty(max(16, len(values) // 8), dtype=values.dtype)
-    kept_offsets = np.zeros(n + 1, dtype=np.int64)
+    kept_offsets = np.empty(n + 1, dtype=np.int64)
+    kept_offsets[0] = 0
     distinct = 0
     for t in range(n):
         start, stop = offsets[t], offsets[t + 1]
         h = _hash(values, start, stop)
-        slot = np.int64(h & np.uint64(mask))
-        while True:
-            d = table[slot]
-            if d < 0:
-                table[slot] = distinct
-                hashes[distinct] = h
-                at = kept_offsets[distinct]
-                if at + stop - start > len(kept):
-                    bigger = np.empty(2 * (at + stop - start), dtype=kept.dtype)
-                    bigger[:at] = kept[:at]
-                    kept = bigger
-                kept[at : at + stop - start] = values[start:stop]
-                kept_offsets[distinct + 1] = at + stop - start
-                known[distinct] = _find(
-                    lexicon_values, lexicon_offsets, lexicon_table, values, start, stop, h
-                )
-                ids[t] = distinct
-                distinct += 1
-                break
-            if hashes[d] == h and same(
-                kept, kept_offsets[d], kept_offsets[d + 1], values, start, stop
-            ):
-                ids[t] = d
-                break
-            slot = (slot + 1) & mask
-        if 2 * distinct > mask:
-            mask = 2 * mask + 1
-            table = np.full(mask + 1, -1, dtype=np.int64)
-            for d in range(distinct):
-                slot = np.int64(hashes[d] & np.uint64(mask))
-                while table[slot] >= 0:
-                    slot = (slot + 1) & mask
-                table[slot] = d
+        entry, d = _probe(table, h, kept, kept_offsets, values, start, stop)
+        if d >= 0:
+            ids[t] = d
+            continue
+        table[entry] = h
+        table[entry + 1] = distinct + 1
+        hashes[distinct] = h
+        at = kept_offsets[distinct]
+        if at + stop - start > len(kept):
+            bigger = np.empty(2 * (at + stop - start), dtype=kept.dtype)
+            bigger[:at] = kept[:at]
+            kept = bigger
+        kept[at : at + stop - start] = values[start:stop]
+        kept_offsets[distinct + 1] = at + stop - start
+        known[distinct] = _probe(
+            lexicon_table, h, lexicon_values, lexicon_offsets, values, start, stop
+        )[1]
+        ids[t] = distinct
+        distinct += 1
+        if 2 * distinct > size:
+            size *= 2
+            table = _table(hashes, distinct, size)
     return ids, known[:distinct]
 
 
 @njit(cache=True, nogil=True)
 def index(values, offsets):
-    """An open-addressing table of the (distinct) sequences of `values`, for `intern`."""
+    """A `_probe` table of the (distinct) sequences of `values`, for `intern`."""
     n = len(offsets) - 1
     size = 1024
     while size < 2 * n:
         size *= 2
-    table = np.full(size, -1, dtype=np.int64)
+    hashes = np.empty(n, dtype=np.uint64)
     for t in range(n):
-        slot = np.int64(_hash(values, offsets[t], offsets[t + 1]) & np.uint64(size - 1))
-        while table[slot] >= 0:
-            slot = (slot + 1) & (size - 1)
-        table[slot] = t
-    return table
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _find(lexicon_values, lexicon_offsets, table, values, start, stop, h):
-    mask = len(table) - 1
-    slot = np.int64(h & np.uint64(mask))
-    while table[slot] >= 0:
-        e = table[slot]
-        if same(lexicon_values, lexicon_offsets[e], lexicon_offsets[e + 1], values, start, stop):
-            return e
-        slot = (slot + 1) & mask
-    return -1
+        hashes[t] = _hash(values, offsets[t], offsets[t + 1])
+    return _table(hashes, n, size)
 
 
 @njit(cache=True, nogil=True)

@@ -17,14 +17,20 @@ from hypothesis import strategies as st
 
 from cleanse.stages import boilerplate_doc_kernels as doc_kernels
 from cleanse.stages import boilerplate_phrases as phrases
-from cleanse.stages.boilerplate import _rebuild, classify_lines, strip, strip_texts
+from cleanse.stages.boilerplate import (
+    StripBoilerplate,
+    classify_lines,
+    strip,
+    strip_batch,
+    strip_texts,
+)
 from cleanse.stages.boilerplate_model import (
     context_features,
     hashed_features,
     line_features,
     load_scorer,
 )
-from conftest import shared_data
+from conftest import make_batch, shared_data
 
 # 60 examples per property in the suite; ``scripts/fuzz.py``'s profile runs many more
 _examples = settings.default.max_examples
@@ -77,13 +83,20 @@ def reference_strip(text: str) -> tuple[str, list[tuple[int, str]]]:
     reasons = reference.line_reasons(
         texts, features, reference.scores(scorer, texts, features), scorer.threshold
     )
-    gone = {
-        p: (i, r) for i, (p, r) in enumerate(zip(positions, reasons, strict=True)) if r is not None
-    }
+    gone = {p: r for p, r in zip(positions, reasons, strict=True) if r is not None}
     if not gone:
         return text, []
-    result, _ = _rebuild(text, gone)  # rebuilding is unchanged; what goes is under test
-    return result.text, result.removed
+    kept: list[str] = []
+    gap = False
+    for i, line in enumerate(all_lines):
+        if not line.strip():
+            gap = True
+        elif i not in gone:
+            if gap and kept:
+                kept.append("")
+            kept.append(line)
+            gap = False
+    return "\n".join(kept), sorted(gone.items())
 
 
 @CHECK
@@ -122,6 +135,22 @@ def test_strip_equals_the_scalar_definition_in_any_batch(
     for text, (result, _) in zip(texts, together, strict=True):
         assert (result.text, result.removed) == reference_strip(text)
         assert strip(text) == result
+
+
+def test_strip_batch_leaves_other_rows_and_nulls_alone() -> None:
+    texts = ["Share\nA real sentence that the reader came for, with words.", None, "Menu", ""]
+    done = strip_batch(pa.array(texts, pa.string()), rows=np.array([0, 3]))
+    assert done.texts.to_pylist() == [strip(texts[0]).text, None, "Menu", ""]
+    assert done.lines_removed.tolist() == [1, 0, 0, 0]
+    assert done.chars_removed.tolist() == [5, 0, 0, 0]
+    assert done.removed == [[(0, "phrase", "Share")], [], [], []]
+
+
+def test_stage_reads_sliced_batches() -> None:
+    texts = ["Menu\nFirst story, a sentence of plain words.", "Share\nTitle\n\nBody text.", None]
+    batch = make_batch(["Sign up for our newsletter", *texts])
+    whole = StripBoilerplate()(batch).slice(1).to_pylist()
+    assert StripBoilerplate()(batch.slice(1)).to_pylist() == whole
 
 
 @CHECK
