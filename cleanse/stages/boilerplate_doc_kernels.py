@@ -298,26 +298,196 @@ def linear(x, mean, scale, weights, bias):
     return out
 
 
+#: Rows per block of `tree_sum`: a block's features stay in cache while every tree runs.
+TREE_BLOCK = 256
+
+
 @njit(cache=True, nogil=True)
 def tree_sum(x, feature, threshold, left, right, leaf, missing_left, value, baseline):
     """Raw score of each row of `x` under a gradient-boosted tree ensemble.
 
     Tree `t` is ``feature[t]``, ``threshold[t]``... indexed by node (root 0): a row goes
     left where ``x[feature] <= threshold`` (NaN: where ``missing_left``), until a `leaf`.
-    The sum starts at `baseline` and adds the trees in order, as scikit-learn's
-    ``HistGradientBoostingClassifier`` does, so the result is the same to the bit.
+    Each row's sum starts at `baseline` and adds the trees in order, as scikit-learn's
+    ``HistGradientBoostingClassifier`` does, so the result is the same to the bit. Rows
+    go in blocks of `TREE_BLOCK`, each tree over the whole block (its nodes stay in cache).
     """
     n = x.shape[0]
-    trees = feature.shape[0]
-    out = np.empty(n)
-    for i in range(n):
-        total = baseline
-        for t in range(trees):
-            node = 0
-            while not leaf[t, node]:
-                v = x[i, feature[t, node]]
-                go_left = missing_left[t, node] if v != v else v <= threshold[t, node]
-                node = left[t, node] if go_left else right[t, node]
-            total += value[t, node]
-        out[i] = total
+    out = np.full(n, baseline)
+    for a in range(0, n, TREE_BLOCK):
+        b = min(n, a + TREE_BLOCK)
+        for t in range(feature.shape[0]):
+            f, th, lo, hi = feature[t], threshold[t], left[t], right[t]
+            is_leaf, nan_left, v = leaf[t], missing_left[t], value[t]
+            for i in range(a, b):
+                node = 0
+                while not is_leaf[node]:
+                    xv = x[i, f[node]]
+                    go_left = nan_left[node] if xv != xv else xv <= th[node]
+                    node = lo[node] if go_left else hi[node]
+                out[i] += v[node]
+    return out
+
+
+#: jusText's paragraph classes (`context_inputs`).
+JT_BAD, JT_SHORT, JT_NEARGOOD, JT_GOOD = range(4)
+#: Columns of `context_inputs`.
+CONTEXT_INPUTS = (
+    "first_prose_rel", "last_prose_rel", "log_dist_first_prose", "log_dist_last_prose",
+    "prose_share_before", "prose_share_after", "jt_class", "jt_good", "jt_good_window5",
+    "end_window1", "end_window2", "end_window5", "words_window1", "words_window2",
+    "words_window5", "stop_window1", "stop_window2", "stop_window5", "prose_window2",
+    "prose_window5", "prose_window10", "short_window2", "short_window5", "link_window2",
+    "log_run_short", "log_run_prose", "log_run_4_words", "doc_prose_share", "doc_mean_words",
+    "stop_rel_doc", "words_rel_doc",
+)  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def _window(x, a, b, i, r, pad):
+    """Mean of ``x[i - r:i + r + 1]``, positions outside ``[a, b)`` counting as `pad`,
+    summed left to right."""
+    total = 0.0
+    for j in range(i - r, i + r + 1):
+        total += x[j] if a <= j < b else pad
+    return total / (2 * r + 1)
+
+
+@njit(cache=True, nogil=True)
+def _near(cls, a, b, i, step, skip_neargood):
+    """jusText's neighbour class: the first good or bad line (or near-good, unless
+    `skip_neargood`) from `i` in direction `step`; bad past the document's edge."""
+    j = i + step
+    while a <= j < b:
+        c = cls[j]
+        if c in (JT_GOOD, JT_BAD):
+            return c
+        if c == JT_NEARGOOD and not skip_neargood:
+            return c
+        j += step
+    return JT_BAD
+
+
+@njit(cache=True, nogil=True)
+def justext_classes(chars, stop, link, a, b, init, final):
+    """jusText's classes of the lines ``a:b`` (its default thresholds: 70/200 characters,
+    stop-word density 0.30/0.32, link density 0.2), before and after context smoothing.
+    The quadratic worst case of the neighbour search is bounded by the document."""
+    for i in range(a, b):
+        if link[i] > 0.2:
+            c = JT_BAD
+        elif chars[i] < 70:
+            c = JT_BAD if link[i] > 0 else JT_SHORT
+        elif stop[i] >= 0.32:
+            c = JT_GOOD if chars[i] > 200 else JT_NEARGOOD
+        elif stop[i] >= 0.30:
+            c = JT_NEARGOOD
+        else:
+            c = JT_BAD
+        init[i] = c
+    for i in range(a, b):
+        final[i] = init[i]
+        if init[i] != JT_SHORT:
+            continue
+        p = _near(init, a, b, i, -1, True)
+        q = _near(init, a, b, i, 1, True)
+        if p == JT_GOOD and q == JT_GOOD:
+            final[i] = JT_GOOD
+        elif p == JT_BAD and q == JT_BAD:
+            final[i] = JT_BAD
+        elif (p == JT_BAD and _near(init, a, b, i, -1, False) == JT_NEARGOOD) or (
+            q == JT_BAD and _near(init, a, b, i, 1, False) == JT_NEARGOOD
+        ):
+            final[i] = JT_GOOD
+        else:
+            final[i] = JT_BAD
+    smoothed = final[a:b].copy()
+    for i in range(a, b):
+        if smoothed[i - a] != JT_NEARGOOD:
+            continue
+        p = _near(smoothed, 0, b - a, i - a, -1, True)
+        q = _near(smoothed, 0, b - a, i - a, 1, True)
+        final[i] = JT_BAD if p == JT_BAD and q == JT_BAD else JT_GOOD
+
+
+@njit(cache=True, nogil=True)
+def _log_runs(flags, a, b, out, column):
+    """``log1p`` of the length of the run of equal `flags` each line of ``a:b`` is in."""
+    start = a
+    for i in range(a + 1, b + 1):
+        if i == b or flags[i] != flags[start]:
+            for j in range(start, i):
+                out[j, column] = np.log1p(i - start)
+            start = i
+
+
+@njit(cache=True, nogil=True)
+def context_inputs(doc_starts, end, log_words, stop, short, link, chars, prose, four_words):
+    """Per line, document-context inputs of the trees (columns `CONTEXT_INPUTS`): where it
+    sits relative to the document's first and last prose line, jusText's classes, means
+    over windows of ±1, ±2, ±5 (±10) lines, run lengths and document means. Every value
+    reads only the line's own document."""
+    n = len(end)
+    out = np.zeros((n, len(CONTEXT_INPUTS)))
+    init = np.zeros(n, dtype=np.int64)
+    final = np.zeros(n, dtype=np.int64)
+    good = np.zeros(n)
+    for d in range(len(doc_starts) - 1):
+        a, b = doc_starts[d], doc_starts[d + 1]
+        count = b - a
+        if count == 0:
+            continue
+        first = last = -1
+        prose_count = 0
+        for i in range(a, b):
+            if prose[i]:
+                if first < 0:
+                    first = i
+                last = i
+                prose_count += 1
+        seen = 0
+        for i in range(a, b):
+            if first >= 0:
+                out[i, 0] = (i - first) / count
+                out[i, 1] = (i - last) / count
+                out[i, 2] = np.log1p(abs(i - first))
+                out[i, 3] = np.log1p(abs(i - last))
+                out[i, 4] = seen / prose_count
+                out[i, 5] = (prose_count - seen - prose[i]) / prose_count
+            else:
+                out[i, 2] = out[i, 3] = np.log1p(count)
+            seen += prose[i]
+        justext_classes(chars, stop, link, a, b, init, final)
+        for i in range(a, b):
+            good[i] = 1.0 if final[i] == JT_GOOD else 0.0
+        words_total = stop_total = 0.0
+        for i in range(a, b):
+            words_total += log_words[i]
+            stop_total += stop[i]
+        for i in range(a, b):
+            out[i, 6] = init[i]
+            out[i, 7] = good[i]
+            out[i, 8] = _window(good, a, b, i, 5, 0.0)
+            out[i, 9] = _window(end, a, b, i, 1, 0.0)
+            out[i, 10] = _window(end, a, b, i, 2, 0.0)
+            out[i, 11] = _window(end, a, b, i, 5, 0.0)
+            out[i, 12] = _window(log_words, a, b, i, 1, 0.0)
+            out[i, 13] = _window(log_words, a, b, i, 2, 0.0)
+            out[i, 14] = _window(log_words, a, b, i, 5, 0.0)
+            out[i, 15] = _window(stop, a, b, i, 1, 0.0)
+            out[i, 16] = _window(stop, a, b, i, 2, 0.0)
+            out[i, 17] = _window(stop, a, b, i, 5, 0.0)
+            out[i, 18] = _window(prose, a, b, i, 2, 0.0)
+            out[i, 19] = _window(prose, a, b, i, 5, 0.0)
+            out[i, 20] = _window(prose, a, b, i, 10, 0.0)
+            out[i, 21] = _window(short, a, b, i, 2, 1.0)
+            out[i, 22] = _window(short, a, b, i, 5, 1.0)
+            out[i, 23] = _window(link, a, b, i, 2, 0.0)
+            out[i, 27] = prose_count / count
+            out[i, 28] = words_total / count
+            out[i, 29] = stop[i] - stop_total / count
+            out[i, 30] = log_words[i] - words_total / count
+        _log_runs(short, a, b, out, 24)
+        _log_runs(prose, a, b, out, 25)
+        _log_runs(four_words, a, b, out, 26)
     return out

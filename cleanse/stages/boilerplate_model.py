@@ -6,7 +6,10 @@ replaced by gradient-boosted trees fitted on every labelled line of
 ``HistGradientBoostingClassifier``) over named features of the line and its neighbours:
 length, how it ends, stop-word density in the document's language, letters/digits/case,
 bullets, pipes, glued menu words, links, dates, phrase and credit matches, repetition,
-position, whether it sits in the document's main prose block (`DENSE_FEATURES`).
+position, whether it sits in the document's main prose block; the same for the lines one
+and two before and after; and document context: where the line sits relative to the
+first and last prose line, jusText's classes (before and after its context smoothing),
+means over windows of ±1, ±2, ±5 lines, run lengths, document means (`DENSE_FEATURES`).
 
 Features are computed for every line of a batch of documents at once from
 ``boilerplate_lines.Lines`` (one compiled scan); the single-document functions
@@ -64,6 +67,9 @@ DENSE_FEATURES: tuple[str, ...] = (
     LINE_FEATURES
     + tuple(f"prev_{name}" for name in NEIGHBOUR_FEATURES)
     + tuple(f"next_{name}" for name in NEIGHBOUR_FEATURES)
+    + doc_kernels.CONTEXT_INPUTS
+    + tuple(f"prev2_{name}" for name in NEIGHBOUR_FEATURES)
+    + tuple(f"next2_{name}" for name in NEIGHBOUR_FEATURES)
 )
 CONTEXT_FEATURES: tuple[str, ...] = (
     "line_score", "prev_score", "next_score", "window3_score", "window10_score",
@@ -186,21 +192,39 @@ def _document_features(rows: np.ndarray, doc_starts: np.ndarray) -> None:
 
 
 def dense_features(features: np.ndarray, doc_starts: np.ndarray | None = None) -> np.ndarray:
-    """Return `line_features`, then the previous and next line's `NEIGHBOUR_FEATURES`.
+    """Return the trees' inputs (`DENSE_FEATURES`): `line_features`; the previous and next
+    line's `NEIGHBOUR_FEATURES`; document context (``boilerplate_doc_kernels.
+    CONTEXT_INPUTS``); the `NEIGHBOUR_FEATURES` of the lines two before and two after.
 
     `doc_starts` are the documents' first rows (default: one document); a line at a
-    document's edge has zeros for the missing neighbour.
+    document's edge has zeros for the missing neighbours. Each row reads only its own
+    document, so it is the same whatever else is in the batch.
     """
+    if doc_starts is None:
+        doc_starts = np.array([0, len(features)], dtype=np.int64)
     part = features[:, _NEIGHBOUR_COLUMNS]
-    previous = np.zeros_like(part)
-    following = np.zeros_like(part)
-    previous[1:] = part[:-1]
-    following[:-1] = part[1:]
-    if doc_starts is not None:
-        starts = doc_starts[:-1][np.diff(doc_starts) > 0]
-        previous[starts] = 0.0
-        following[doc_starts[1:][np.diff(doc_starts) > 0] - 1] = 0.0
-    return np.hstack([features, previous, following])
+    doc = np.repeat(np.arange(len(doc_starts) - 1), np.diff(doc_starts))
+    shifted = []
+    for step in (1, 2):
+        previous = np.zeros_like(part)
+        following = np.zeros_like(part)
+        previous[step:] = part[:-step]
+        following[:-step] = part[step:]
+        previous[step:][doc[step:] != doc[:-step]] = 0.0
+        following[:-step][doc[:-step] != doc[step:]] = 0.0
+        shifted.append((previous, following))
+    column = _COLUMN
+    end = features[:, column["end_sentence"]]
+    log_words = features[:, column["log_words"]]
+    prose = (end > 0) & (log_words >= math.log1p(PROSE_MIN_WORDS))
+    context = doc_kernels.context_inputs(
+        np.ascontiguousarray(doc_starts, np.int64), np.ascontiguousarray(end),
+        np.ascontiguousarray(log_words), features[:, column["stop_density"]].copy(),
+        features[:, column["max_3_words"]].copy(), features[:, column["link_ratio"]].copy(),
+        np.rint(np.expm1(features[:, column["log_chars"]])), prose.astype(np.float64),
+        (log_words >= math.log1p(4)).astype(np.float64),
+    )  # fmt: skip
+    return np.hstack([features, *shifted[0], context, *shifted[1]])
 
 
 def hashed_features(lines: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

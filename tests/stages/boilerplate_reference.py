@@ -26,6 +26,9 @@ from cleanse.stages.boilerplate_model import (
     PROSE_MIN_WORDS,
     LineScorer,
 )
+from cleanse.stages.boilerplate_model import (
+    dense_features as model_inputs,
+)
 from cleanse.stages.boilerplate_phrases import is_credit, is_phrase
 from cleanse.stages.stopwords import WORD_RE, detect_language, stopword_set
 
@@ -206,7 +209,7 @@ def scores(scorer: LineScorer, texts: Sequence[str], features: np.ndarray) -> np
     left, right, leaf = model.left.tolist(), model.right.tolist(), model.leaf.tolist()
     missing_left, value = model.missing_left.tolist(), model.value.tolist()
     raw = []
-    for row in dense_features(features).tolist():
+    for row in model_inputs(features).tolist():
         total = model.baseline
         for t in range(len(feature)):
             node = 0
