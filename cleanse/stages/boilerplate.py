@@ -200,7 +200,7 @@ def classify_lines(
     ['phrase', None, None, 'phrase', 'repeated', 'repeated', None, 'repeated', 'repeated']
     """
     verdicts = [LineVerdict(keep=True, reason=None, score=0.0) for _ in lines]
-    scanned = scan(list(lines), split=False, language=language)
+    scanned = scan(list(lines), split=False, language=language, hashing=False)
     if not len(scanned):
         return verdicts
     codes, scores = judge(scanned, threshold=threshold, scorer=scorer)
@@ -251,7 +251,7 @@ def strip_batch(
     The new texts are assembled from the UTF-8 buffer by a compiled loop
     (``boilerplate_kernels.rebuild``); only removed lines become Python strings.
     """
-    lines = scan(texts, rows=rows, language=language)
+    lines = scan(texts, rows=rows, language=language, hashing=False)
     codes = judge(lines, threshold=threshold)[0] if len(lines) else np.zeros(0, np.int64)
     data, offsets = kernels.rebuild(
         lines.data, lines.offsets, lines.stats, lines.rows, lines.doc_starts, codes
