@@ -245,9 +245,11 @@ def line_reasons(
     reasons = forced.copy()
     for d in range(len(doc_starts) - 1):
         a, b = doc_starts[d], doc_starts[d + 1]
-        last = -1  # the last kept content sentence
+        last = -1  # the last content sentence kept by the scorer or as prose
         for i in range(a, b):
-            if scores[i] < cut and end[i] > 0 and log_words[i] >= sentence_log_words:
+            sentence = end[i] > 0 and log_words[i] >= sentence_log_words
+            kept = scores[i] < cut or stop[i] >= prose_stop or unspaced[i] >= unspaced_prose
+            if sentence and kept:
                 last = i
         tail = np.zeros(b - a, dtype=np.bool_)
         if last >= 0:

@@ -358,11 +358,19 @@ class LineScorer:
     model: TreeModel
     threshold: float
 
-    def score(self, lines: Lines, features: np.ndarray) -> np.ndarray:
-        """Return the noise probability of each line from `lines` and its `named_features`."""
+    def score(
+        self, lines: Lines, features: np.ndarray, rows: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Return the noise probability of each line from `lines` and its `named_features`
+        (only where `rows` is True, when given; 0 elsewhere)."""
         if not len(features):
             return np.zeros(0)
-        return self.model.proba(dense_features(features, lines.doc_starts))
+        dense = dense_features(features, lines.doc_starts)
+        if rows is None:
+            return self.model.proba(dense)
+        out = np.zeros(len(features))
+        out[rows] = self.model.proba(dense[rows])
+        return out
 
 
 @cache

@@ -233,7 +233,9 @@ def line_reasons(
         "credit" if f[COLUMN["credit"]] else None
         for f in features
     ]  # fmt: skip
-    sentences = np.flatnonzero((scores < cut) & (end > 0) & (words >= math.log1p(8)))
+    prose = (end > 0) & (words >= math.log1p(8)) & (features[:, COLUMN["stop_density"]] >= 0.35)
+    prose |= np.array([len(UNSPACED_RE.findall(t)) >= 30 for t in texts], bool)
+    sentences = np.flatnonzero(((scores < cut) | prose) & (end > 0) & (words >= math.log1p(8)))
     tail = [False] * len(texts)
     if len(sentences):
         keys = [normalise(t) if len(t.split()) <= 8 else "" for t in texts]
@@ -241,8 +243,6 @@ def line_reasons(
         for j in range(int(sentences[-1]) + 1, len(texts) - 1):
             if all(pair := (keys[j], keys[j + 1])) and pairs[pair] > 1:
                 tail[j] = tail[j + 1] = True
-    prose = (end > 0) & (words >= math.log1p(8)) & (features[:, COLUMN["stop_density"]] >= 0.35)
-    prose |= np.array([len(UNSPACED_RE.findall(t)) >= 30 for t in texts], bool)
     for j, reason in enumerate(reasons):
         if reason is None and (tail[j] or (scores[j] >= cut and not prose[j])):
             reasons[j] = "repeated" if repeated[j] else "low_content"
