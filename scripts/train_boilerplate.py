@@ -10,7 +10,10 @@ test split is held out by the project), deterministically, and writes
 stage scores with numpy and numba only (``boilerplate_model.TreeModel``), no sklearn.
 
 The model: scikit-learn's ``HistGradientBoostingClassifier`` (`PARAMS`) on the named
-features of each line and of its neighbours (``boilerplate_model.DENSE_FEATURES``).
+features of each line, its neighbours and its document (``boilerplate_model.
+DENSE_FEATURES``) and on its tokens' smoothed noise log-odds (``TOKEN_INPUTS``) from a
+table of the tokens seen in at least `MIN_DOC_FREQ` training documents; the trees learn
+from token inputs cross-fitted over document folds (`fit`).
 
 The threshold: the highest-F1 cut (0.01 steps) whose whole decision (scores and the
 phrase/credit/repeat/heading/prose rules of ``boilerplate.decide``) keeps at least
@@ -42,12 +45,16 @@ from eval_boilerplate import DEFAULT_DATA, LabelledDoc, Scores, load_oscar  # no
 from cleanse.stages.boilerplate import decide  # noqa: E402
 from cleanse.stages.boilerplate_lines import Lines, scan  # noqa: E402
 from cleanse.stages.boilerplate_model import (  # noqa: E402
-    DENSE_FEATURES,
+    MODEL_INPUTS,
     TREES_PATH,
     WEIGHTS_PATH,
+    LineScorer,
+    TokenTable,
     TreeModel,
     dense_features,
+    line_tokens,
     named_features,
+    token_inputs,
 )
 
 #: Gradient boosting (set before any evaluation, from a sweep on these folds' scores).
@@ -61,6 +68,10 @@ PARAMS = {
     "random_state": 0,
 }
 FOLDS = 5
+#: Token table: a token needs this many training documents; its noise log-odds are
+#: smoothed towards the overall rate with this many pseudo-lines.
+MIN_DOC_FREQ = 15
+ALPHA = 20.0
 #: Target keep recall on out-of-fold scores (issue 3 asks 0.95).
 MIN_KEEP_RECALL = 0.95
 SEED = 20240603
@@ -134,11 +145,59 @@ def assign_folds(languages: Sequence[str], folds: int, *, seed: int = SEED) -> n
 
 
 def fit_trees(x: np.ndarray, y: np.ndarray) -> TreeModel:
-    """Fit the ensemble on rows `x` (`DENSE_FEATURES`), labels `y` (True: noise)."""
+    """Fit the ensemble on rows `x` (`MODEL_INPUTS`), labels `y` (True: noise)."""
     model = HistGradientBoostingClassifier(**PARAMS)
     with threadpool_limits(limits=1):
         model.fit(x, y)
-    return export(model, DENSE_FEATURES)
+    return export(model, MODEL_INPUTS)
+
+
+def token_table(corpus: Corpus, rows: np.ndarray) -> TokenTable:
+    """The smoothed noise log-odds of the tokens of the lines where `rows` is True that
+    occur in at least `MIN_DOC_FREQ` of their documents (each line's distinct tokens)."""
+    line, token, _ = line_tokens(corpus.lines)
+    chosen = rows[line]
+    line, token = line[chosen], token[chosen]
+    in_docs = np.unique(corpus.doc_of[line] << 32 | token) & 0xFFFFFFFF
+    keys, docs = np.unique(in_docs, return_counts=True)
+    keys = keys[docs >= MIN_DOC_FREQ]
+    at = np.minimum(np.searchsorted(keys, token), max(len(keys) - 1, 0))
+    known = keys[at] == token if len(keys) else np.zeros(len(token), bool)
+    noise = corpus.labels[line]
+    counts = [
+        np.bincount(at[known & flag], minlength=len(keys)).astype(np.float64)
+        for flag in (noise, ~noise)
+    ]
+    rate = float(corpus.labels[rows].mean())
+    values = np.log((counts[0] + ALPHA * rate) / (counts[1] + ALPHA * (1 - rate)))
+    return TokenTable.of(keys, values - np.log(rate / (1 - rate)))
+
+
+def fit(corpus: Corpus, docs: np.ndarray) -> LineScorer:
+    """Fit the token table and the trees on the documents `docs` (bool per document).
+
+    The trees learn from token inputs cross-fitted over `FOLDS` folds of those documents
+    (each line's from a table without its own document), as new documents will see them;
+    the table shipped is built on all of them. The threshold is left at 0.5.
+    """
+    index = np.flatnonzero(docs)
+    inner = assign_folds(corpus.languages[index], FOLDS, seed=SEED + 7)
+    tokens = np.zeros((len(corpus.labels), len(MODEL_INPUTS) - corpus.dense.shape[1]))
+    for k in range(FOLDS):
+        held = np.zeros(len(docs), dtype=bool)
+        held[index[inner == k]] = True
+        rows = corpus.rows(held)
+        table = token_table(corpus, corpus.rows(docs & ~held))
+        tokens[rows] = token_inputs(corpus.lines, table)[rows]
+    train = corpus.rows(docs)
+    model = fit_trees(np.hstack([corpus.dense, tokens])[train], corpus.labels[train])
+    return LineScorer(model=model, tokens=token_table(corpus, train), threshold=0.5)
+
+
+def predict(scorer: LineScorer, corpus: Corpus, rows: np.ndarray) -> np.ndarray:
+    """Noise probabilities of the lines where `rows` is True."""
+    x = np.hstack([corpus.dense, token_inputs(corpus.lines, scorer.tokens)])
+    return scorer.model.proba(x[rows])
 
 
 def export(model: HistGradientBoostingClassifier, names: tuple[str, ...]) -> TreeModel:
@@ -176,8 +235,7 @@ def oof_scores(corpus: Corpus, fold_of_doc: np.ndarray) -> np.ndarray:
     scores = np.zeros(len(corpus.labels))
     for k in range(int(fold_of_doc.max()) + 1):
         test = corpus.rows(fold_of_doc == k)
-        model = fit_trees(corpus.dense[~test], corpus.labels[~test])
-        scores[test] = model.proba(corpus.dense[test])
+        scores[test] = predict(fit(corpus, fold_of_doc != k), corpus, test)
     return scores
 
 
@@ -215,14 +273,15 @@ def best_cut(
     return best
 
 
-def write_model(model: TreeModel, threshold: float, corpus: Corpus, note: str) -> None:
-    """Write the trees (npz) and the threshold with provenance (JSON)."""
+def write_model(scorer: LineScorer, threshold: float, corpus: Corpus, note: str) -> None:
+    """Write the trees and the token table (npz) and the threshold with provenance (JSON)."""
     data = {
         "about": (
             "strip_boilerplate line scorer fitted by scripts/train_boilerplate.py on every "
             "labelled line of line-quality-oscar present (train+dev de/en/es/fi, dev fr/sv): "
             "gradient-boosted trees (boilerplate_trees.npz) over the named features of a "
-            "line and its neighbours; the score is the probability of noise."
+            "line, its neighbours and its document, and its tokens' noise log-odds (the "
+            "token table in the same file); the score is the probability of noise."
         ),
         "trained_on": {
             "docs": len(corpus.docs),
@@ -231,13 +290,19 @@ def write_model(model: TreeModel, threshold: float, corpus: Corpus, note: str) -
             "languages": sorted(set(corpus.languages.tolist())),
         },
         "params": PARAMS,
-        "trees": int(model.feature.shape[0]),
+        "trees": int(scorer.model.feature.shape[0]),
+        "tokens": {"count": len(scorer.tokens.keys), "min_doc_freq": MIN_DOC_FREQ, "alpha": ALPHA},
         "threshold": threshold,
         "min_keep_recall": MIN_KEEP_RECALL,
         "threshold_note": note,
     }
     WEIGHTS_PATH.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", "utf-8")
-    np.savez_compressed(TREES_PATH, **model.arrays())
+    np.savez_compressed(
+        TREES_PATH,
+        **scorer.model.arrays(),
+        token_keys=scorer.tokens.keys,
+        token_values=scorer.tokens.values,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -254,8 +319,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"is >= {MIN_KEEP_RECALL} ({s.keep_recall:.3f}, noise F1 {s.f1:.3f}); chosen on "
         "those same scores, so slightly optimistic."
     )
-    model = fit_trees(corpus.dense, corpus.labels)
-    write_model(model, cut, corpus, note)
+    scorer = fit(corpus, everything)
+    write_model(scorer, cut, corpus, note)
     print(note)
     print(f"wrote {WEIGHTS_PATH.relative_to(REPO)} and {TREES_PATH.relative_to(REPO)}")
     return 0

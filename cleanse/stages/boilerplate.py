@@ -220,7 +220,7 @@ def classify_lines(
     ['phrase', None, None, 'phrase', 'repeated', 'repeated', None, 'repeated', 'repeated']
     """
     verdicts = [LineVerdict(keep=True, reason=None, score=0.0) for _ in lines]
-    scanned = scan(list(lines), split=False, language=language, hashing=False)
+    scanned = scan(list(lines), split=False, language=language)
     if not len(scanned):
         return verdicts
     codes, scores = judge(scanned, threshold=threshold, scorer=scorer)
@@ -271,7 +271,7 @@ def strip_batch(
     The new texts are assembled from the UTF-8 buffer by a compiled loop
     (``boilerplate_kernels.rebuild``); only removed lines become Python strings.
     """
-    lines = scan(texts, rows=rows, language=language, hashing=False)
+    lines = scan(texts, rows=rows, language=language)
     codes = (
         judge(lines, threshold=threshold, score_prose=False)[0]
         if len(lines)

@@ -493,3 +493,100 @@ def context_inputs(doc_starts, end, log_words, stop, short, link, chars, prose, 
         _log_runs(prose, a, b, out, 25)
         _log_runs(four_words, a, b, out, 26)
     return out
+
+
+@njit(cache=True, nogil=True)
+def token_slots(keys, values):
+    """An open-addressing table of `keys` (CRC-32 values, already well mixed: the slot is
+    the key's low bits, then linear probing): ``(slot_keys, slot_values)``, -1 where
+    empty, with at least twice as many slots as keys."""
+    size = 1
+    while size < 2 * len(keys) + 2:
+        size *= 2
+    slot_keys = np.full(size, -1, dtype=np.int64)
+    slot_values = np.zeros(size)
+    for k in range(len(keys)):
+        at = keys[k] & (size - 1)
+        while slot_keys[at] >= 0:
+            at = (at + 1) & (size - 1)
+        slot_keys[at] = keys[k]
+        slot_values[at] = values[k]
+    return slot_keys, slot_values
+
+
+@njit(cache=True, nogil=True)
+def _slot(slot_keys, key):
+    """The slot of `key` in `token_slots`'s table, or -1."""
+    mask = len(slot_keys) - 1
+    at = key & mask
+    while slot_keys[at] >= 0:
+        if slot_keys[at] == key:
+            return at
+        at = (at + 1) & mask
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def token_inputs(hash_crcs, hash_starts, doc_starts, slot_keys, slot_values):
+    """Per line, the token noise log-odds inputs (``boilerplate_model.TOKEN_INPUTS``):
+    over the line's distinct tokens found in the table (`token_slots`), summed in order of
+    first occurrence, the mean, max and min value; the first token's value; the share of
+    distinct tokens found; the document's mean of the line means; the mean of the line
+    means two lines either side (zero past the document's edges). Unknown tokens count 0
+    where a value is read."""
+    n = len(hash_starts) - 1
+    out = np.zeros((n, 7))
+    mean = np.zeros(n)
+    longest = 0
+    for i in range(n):
+        longest = max(longest, hash_starts[i + 1] - hash_starts[i])
+    size = 1
+    while size < 2 * longest + 2:
+        size *= 2
+    seen = np.zeros(size, dtype=np.int64)  # a set of the line's tokens: key, stamped
+    stamp = np.full(size, -1, dtype=np.int64)
+    for i in range(n):
+        a, b = hash_starts[i], hash_starts[i + 1]
+        if a == b:
+            continue
+        distinct = hits = 0
+        total = 0.0
+        high = -np.inf
+        low = np.inf
+        for j in range(a, b):  # distinct tokens in order of first occurrence
+            token = np.int64(hash_crcs[j])
+            at = token & (size - 1)
+            while stamp[at] == i and seen[at] != token:
+                at = (at + 1) & (size - 1)
+            if stamp[at] == i:
+                continue
+            stamp[at] = i
+            seen[at] = token
+            distinct += 1
+            slot = _slot(slot_keys, token)
+            if slot >= 0:
+                v = slot_values[slot]
+                hits += 1
+                total += v
+                high = max(high, v)
+                low = min(low, v)
+        at = _slot(slot_keys, np.int64(hash_crcs[a]))
+        if at >= 0:
+            out[i, 3] = slot_values[at]
+        if hits:
+            mean[i] = total / hits
+            out[i, 0] = mean[i]
+            out[i, 1] = high
+            out[i, 2] = low
+        out[i, 4] = hits / distinct
+    for d in range(len(doc_starts) - 1):
+        a, b = doc_starts[d], doc_starts[d + 1]
+        if a == b:
+            continue
+        total = 0.0
+        for i in range(a, b):
+            total += mean[i]
+        for i in range(a, b):
+            out[i, 5] = total / (b - a)
+            out[i, 6] = _window(mean, a, b, i, 2, 0.0)
+    return out

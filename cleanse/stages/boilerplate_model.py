@@ -71,6 +71,15 @@ DENSE_FEATURES: tuple[str, ...] = (
     + tuple(f"prev2_{name}" for name in NEIGHBOUR_FEATURES)
     + tuple(f"next2_{name}" for name in NEIGHBOUR_FEATURES)
 )
+#: Token noise log-odds inputs (`token_inputs`): over the line's distinct known tokens
+#: the mean, max and min; the first token's; the share of tokens known; the document's
+#: mean of the line means; the mean over the lines two before to two after.
+TOKEN_INPUTS: tuple[str, ...] = (
+    "token_mean", "token_max", "token_min", "token_first", "token_known_share",
+    "token_doc_mean", "token_window2",
+)  # fmt: skip
+#: The trees' inputs, in column order.
+MODEL_INPUTS: tuple[str, ...] = DENSE_FEATURES + TOKEN_INPUTS
 CONTEXT_FEATURES: tuple[str, ...] = (
     "line_score", "prev_score", "next_score", "window3_score", "window10_score",
     "content_before", "content_after", "doc_mean_score",
@@ -227,6 +236,56 @@ def dense_features(features: np.ndarray, doc_starts: np.ndarray | None = None) -
     return np.hstack([features, *shifted[0], context, *shifted[1]])
 
 
+@dataclass(frozen=True, slots=True)
+class TokenTable:
+    """Smoothed noise log-odds of lower-cased word tokens (keyed by the scan's CRC-32 of
+    the token, ``Lines.hash_crcs``), relative to the overall noise rate: only tokens seen
+    in enough training documents (``scripts/train_boilerplate.py``). `keys` ascend;
+    `slot_keys` and `slot_values` are the same as a hash table (see `of`)."""
+
+    keys: np.ndarray
+    values: np.ndarray
+    slot_keys: np.ndarray
+    slot_values: np.ndarray
+
+    @classmethod
+    def of(cls, keys: np.ndarray, values: np.ndarray) -> TokenTable:
+        """Build the table (and its hash slots) from ascending `keys` and their `values`."""
+        keys = np.ascontiguousarray(keys, np.int64)
+        values = np.ascontiguousarray(values, np.float64)
+        return cls(keys, values, *doc_kernels.token_slots(keys, values))
+
+    def lookup(self, tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return (known?, value: 0 where unknown) for each token of `tokens`."""
+        if not len(self.keys):
+            return np.zeros(len(tokens), bool), np.zeros(len(tokens))
+        at = np.minimum(np.searchsorted(self.keys, tokens), len(self.keys) - 1)
+        known = self.keys[at] == tokens
+        return known, np.where(known, self.values[at], 0.0)
+
+
+def line_tokens(lines: Lines) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return ``(line, token)`` of each distinct token of each line (sorted by line, then
+    token CRC) and each line's first token (-1: none). Needs a scan with hashing."""
+    count = len(lines)
+    tokens = lines.hash_crcs.astype(np.int64)
+    sizes = np.diff(lines.hash_starts)
+    pairs = np.unique(np.repeat(np.arange(count, dtype=np.int64), sizes) << 32 | tokens)
+    first = np.full(count, -1, dtype=np.int64)
+    some = sizes > 0
+    first[some] = tokens[lines.hash_starts[:-1][some]]
+    return pairs >> 32, pairs & 0xFFFFFFFF, first
+
+
+def token_inputs(lines: Lines, table: TokenTable) -> np.ndarray:
+    """Return the `TOKEN_INPUTS` of every line of `lines` (scanned with hashing) under
+    `table` (``boilerplate_doc_kernels.token_inputs``); each value reads only the line's
+    own document."""
+    return doc_kernels.token_inputs(
+        lines.hash_crcs, lines.hash_starts, lines.doc_starts, table.slot_keys, table.slot_values
+    )
+
+
 def hashed_features(lines: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return ``(rows, buckets, values)``: the hashed lexical features of `lines`, sparse.
 
@@ -353,23 +412,29 @@ class TreeModel:
 
 @dataclass(frozen=True, slots=True)
 class LineScorer:
-    """The tree ensemble over `DENSE_FEATURES` and the default decision threshold."""
+    """The tree ensemble over `MODEL_INPUTS`, its token table and the default threshold."""
 
     model: TreeModel
+    tokens: TokenTable
     threshold: float
+
+    def inputs(self, lines: Lines, features: np.ndarray) -> np.ndarray:
+        """Return the trees' inputs (`MODEL_INPUTS`) of every line."""
+        dense = dense_features(features, lines.doc_starts)
+        return np.hstack([dense, token_inputs(lines, self.tokens)])
 
     def score(
         self, lines: Lines, features: np.ndarray, rows: np.ndarray | None = None
     ) -> np.ndarray:
-        """Return the noise probability of each line from `lines` and its `named_features`
-        (only where `rows` is True, when given; 0 elsewhere)."""
+        """Return the noise probability of each line from `lines` (scanned with hashing)
+        and its `named_features` (only where `rows` is True, when given; 0 elsewhere)."""
         if not len(features):
             return np.zeros(0)
-        dense = dense_features(features, lines.doc_starts)
+        x = self.inputs(lines, features)
         if rows is None:
-            return self.model.proba(dense)
+            return self.model.proba(x)
         out = np.zeros(len(features))
-        out[rows] = self.model.proba(dense[rows])
+        out[rows] = self.model.proba(x[rows])
         return out
 
 
@@ -378,5 +443,6 @@ def load_scorer(path: Path = WEIGHTS_PATH, trees_path: Path = TREES_PATH) -> Lin
     """Load the shipped model (once per process and path)."""
     data = json.loads(path.read_text(encoding="utf-8"))
     with np.load(trees_path) as archive:
-        model = TreeModel.from_arrays(archive, DENSE_FEATURES)
-    return LineScorer(model=model, threshold=float(data["threshold"]))
+        model = TreeModel.from_arrays(archive, MODEL_INPUTS)
+        tokens = TokenTable.of(archive["token_keys"], archive["token_values"])
+    return LineScorer(model=model, tokens=tokens, threshold=float(data["threshold"]))

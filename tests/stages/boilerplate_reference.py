@@ -18,13 +18,14 @@ from itertools import pairwise
 import numpy as np
 
 from cleanse.stages.boilerplate_chars import BULLET_CHARS, CLOSER_CHARS, UNSPACED_RE
-from cleanse.stages.boilerplate_lines import NEUTRAL_STOP_DENSITY, PHRASE_MAX_WORDS
+from cleanse.stages.boilerplate_lines import NEUTRAL_STOP_DENSITY, PHRASE_MAX_WORDS, scan
 from cleanse.stages.boilerplate_model import (
     _NEIGHBOUR_COLUMNS,
     HASH_BITS,
     LINE_FEATURES,
     PROSE_MIN_WORDS,
     LineScorer,
+    token_inputs,
 )
 from cleanse.stages.boilerplate_model import (
     dense_features as model_inputs,
@@ -203,13 +204,14 @@ def context_features(scores: np.ndarray) -> np.ndarray:
 
 def scores(scorer: LineScorer, texts: Sequence[str], features: np.ndarray) -> np.ndarray:
     """The tree ensemble on one document: each line walks each tree in Python."""
-    del texts  # the trees read the named features only
     model = scorer.model
+    tokens = token_inputs(scan(list(texts), split=False), scorer.tokens)
+    inputs = np.hstack([model_inputs(features), tokens])
     feature, threshold = model.feature.tolist(), model.threshold.tolist()
     left, right, leaf = model.left.tolist(), model.right.tolist(), model.leaf.tolist()
     missing_left, value = model.missing_left.tolist(), model.value.tolist()
     raw = []
-    for row in model_inputs(features).tolist():
+    for row in inputs.tolist():
         total = model.baseline
         for t in range(len(feature)):
             node = 0

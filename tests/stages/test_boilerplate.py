@@ -18,7 +18,7 @@ from cleanse.stages.boilerplate import (
     classify_lines,
     strip,
 )
-from cleanse.stages.boilerplate_model import DENSE_FEATURES, hashed_features, load_scorer
+from cleanse.stages.boilerplate_model import MODEL_INPUTS, hashed_features, load_scorer
 from cleanse.stages.boilerplate_phrases import is_credit, is_phrase
 from conftest import REPO, make_batch, shared_data
 
@@ -171,9 +171,9 @@ def test_model_files_are_small_and_match_the_code() -> None:
     assert (data / "boilerplate_weights.json").stat().st_size < 40_000
     assert (data / "boilerplate_trees.npz").stat().st_size < 2_000_000
     scorer = load_scorer()
-    assert scorer.model.names == DENSE_FEATURES
+    assert scorer.model.names == MODEL_INPUTS
     assert scorer.model.feature.min() >= 0
-    assert scorer.model.feature.max() < len(DENSE_FEATURES)
+    assert scorer.model.feature.max() < len(MODEL_INPUTS)
     assert 0.0 < scorer.threshold < 1.0
 
 
