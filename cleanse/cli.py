@@ -39,6 +39,15 @@ def user_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def kernels_cached() -> bool:
+    """Return True when numba's cache next to cleanse's compiled modules is filled."""
+    package = Path(__file__).parent
+    return all(
+        any((package / folder / "__pycache__").glob(f"{module}.*.nbi"))
+        for folder, module in (("dedup", "kernels"), ("stages", "boilerplate_kernels"))
+    )
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="cleanse")
 def main() -> None:
@@ -99,6 +108,12 @@ def run(
         master=master,
     )
     show_bars = sys.stderr.isatty() and not no_progress and not quiet
+    if not quiet and not kernels_cached():
+        click.echo(
+            "first run of this cleanse here: compiling its numba loops once"
+            " (about 30 s; later runs load them from the cache)",
+            err=True,
+        )
     with (
         _logging.setup(-1 if quiet else verbose),
         _logging.progress_bars(enabled=show_bars) as bars,
@@ -110,8 +125,7 @@ def run(
     if Path(result.output).is_dir():  # a local output (a Spark run may write to s3a:// etc.)
         click.echo(domain_table(result.output))
     click.echo(
-        f"wrote {result.output}/ (clean/, rejects/, duplicates/, stats.json, run.json,"
-        " report.html)"
+        f"wrote {result.output}/ (clean/, rejects/, duplicates/, stats.json, run.json, report.html)"
     )
 
 

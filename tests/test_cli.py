@@ -68,3 +68,14 @@ def test_stages_lists_options() -> None:
     assert result.exit_code == 0
     assert "exact_dedup [default]" in result.output
     assert "fix_encoding [default]" in result.output
+
+
+def test_first_run_says_it_compiles(tmp_path: Path, monkeypatch) -> None:
+    import cleanse.cli
+
+    for cached, expected in ((False, True), (True, False)):
+        monkeypatch.setattr(cleanse.cli, "kernels_cached", lambda cached=cached: cached)
+        out = tmp_path / f"out-{cached}"
+        result = CliRunner().invoke(main, ["run", str(SEEDS), "-o", str(out), "--workers", "1"])
+        assert result.exit_code == 0, result.output
+        assert ("compiling its numba loops once" in result.stderr) is expected
