@@ -1,4 +1,5 @@
 """cleanse: turn scraped web corpora into clean, deduplicated Parquet datasets."""
+
 from __future__ import annotations
 
 from cleanse.api import run
