@@ -163,6 +163,8 @@ def char_class(
     spans = list(_ranges(sorted(codes))) if codes else []
     if fill:
         spans.append((0x80, sys.maxunicode))
+    if not spans:  # "[]" is not a regex; the complement of everything matches nothing
+        spans, negate = [(0, sys.maxunicode)], not negate
     parts = [
         _escape(first, python=python)
         if first == last
