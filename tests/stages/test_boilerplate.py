@@ -179,7 +179,7 @@ def test_model_files_are_small_and_match_the_code() -> None:
 
 def test_tree_export_equals_sklearn() -> None:
     # The shipped scorer reads the exported arrays; scikit-learn's predict_proba is the
-    # definition (dev only: skipped where it is not installed).
+    # definition (in the `test` extra; skipped where it is not installed).
     pytest.importorskip("sklearn")
     from sklearn.ensemble import HistGradientBoostingClassifier
 
