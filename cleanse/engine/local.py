@@ -363,21 +363,17 @@ class LocalEngine:
         self._write_empty_outputs(staging, schema, metadata)
         shutil.rmtree(staging / "_work", ignore_errors=True)
         totals = self._totals(stats, rows_clean, chars_clean, rows_rejected, clock)
-        stats_json = {
-            **totals,
-            "stages": self._ordered(stats, config).to_dict(),
-            "barriers": barriers,
-        }
-        run_json = {
-            "cleanse_version": found["cleanse"],
-            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
-            "seconds": totals["seconds"],
-            "config": effective,
-            "versions": found,
-            "inputs": list(plan.fingerprints),
-            "shards": len(plan.shards),
-            "derived": barriers,
-        }
+        stats_json, run_json = self._summaries(
+            stats,
+            config,
+            totals,
+            barriers,
+            started=started,
+            effective=effective,
+            found=found,
+            inputs=list(plan.fingerprints),
+            shards=len(plan.shards),
+        )
         write_json(staging / "stats.json", stats_json)
         write_json(staging / "run.json", run_json)
         write_report(staging)
@@ -472,6 +468,37 @@ class LocalEngine:
         ordered = {n: stats.stages[n] for n in order if n in stats.stages}
         ordered.update({n: s for n, s in stats.stages.items() if n not in ordered})
         return RunStats(stages=ordered)
+
+    @staticmethod
+    def _summaries(
+        stats: RunStats,
+        config: RunConfig,
+        totals: dict[str, Any],
+        barriers: dict[str, Any],
+        *,
+        started: float,
+        effective: dict[str, Any],
+        found: dict[str, str],
+        inputs: list[Any],
+        shards: int,
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Return the contents of ``stats.json`` and ``run.json`` (both engines)."""
+        stats_json = {
+            **totals,
+            "stages": LocalEngine._ordered(stats, config).to_dict(),
+            "barriers": barriers,
+        }
+        run_json = {
+            "cleanse_version": found["cleanse"],
+            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+            "seconds": totals["seconds"],
+            "config": effective,
+            "versions": found,
+            "inputs": inputs,
+            "shards": shards,
+            "derived": barriers,
+        }
+        return stats_json, run_json
 
     @staticmethod
     def _totals(

@@ -450,21 +450,21 @@ class SparkEngine:
             raise RuntimeError("the last pass did not write clean/")
         folder.delete("_work")
         totals = LocalEngine._totals(stats, rows_clean, chars_clean, rows_rejected, clock)
-        stats_json = {
-            **totals,
-            "stages": LocalEngine._ordered(stats, config).to_dict(),
-            "barriers": barriers,
-        }
-        run_json = {
-            "cleanse_version": found["cleanse"],
-            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
-            "seconds": totals["seconds"],
-            "config": effective,
-            "versions": found,
-            "inputs": plan.fingerprints(),
-            "shards": plan.units,
-            "derived": barriers,
-            "spark": {"master": master, "version": spark.version, "connect": is_connect(spark)},
+        stats_json, run_json = LocalEngine._summaries(
+            stats,
+            config,
+            totals,
+            barriers,
+            started=started,
+            effective=effective,
+            found=found,
+            inputs=plan.fingerprints(),
+            shards=plan.units,
+        )
+        run_json["spark"] = {
+            "master": master,
+            "version": spark.version,
+            "connect": is_connect(spark),
         }
         folder.write_json("stats.json", stats_json)
         folder.write_json("run.json", run_json)
