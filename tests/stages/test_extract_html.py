@@ -264,17 +264,49 @@ def test_layout_table_rules() -> None:
     assert is_layout_table(nested) and not is_layout_table(nested.find(".//table"))
 
 
+def test_source_line_breaks_inside_a_paragraph_are_spaces() -> None:
+    wrapped = "It was a long day in the valley,\n    and then it rained for hours\n on the farms."
+    page = (
+        f"<html><body><article><p>{wrapped}</p><p>{LONG * 2}</p>"
+        "<p>First line<br>second line</p>"
+        "<pre>def f():\n    return 1</pre></article></body></html>"
+    )
+    result = extract_page(page)
+    assert result is not None
+    lines = result.text.splitlines()
+    # trafilatura alone: one line per source line ("and then it rained for hours")
+    assert "It was a long day in the valley, and then it rained for hours on the farms." in lines
+    assert "First line" in lines and "second line" in lines  # <br> is a line break
+    assert "def f():" in lines and "    return 1" in lines  # <pre> keeps its lines
+
+
+def _cleaneval_page(name: str) -> str:
+    import tarfile
+
+    with tarfile.open(shared_data("wceb", "cleaneval", "pages.tar.xz")) as pages:
+        handle = pages.extractfile(f"input/{name}.html")
+        assert handle is not None
+        return handle.read().decode("cp1252")
+
+
+@pytest.mark.shared_data
+def test_cleaneval_hard_wrapped_page_comes_out_as_paragraphs() -> None:
+    result = extract_page(_cleaneval_page("final-703"))
+    assert result is not None
+    # the source wraps every paragraph at about 70 characters
+    assert any(
+        line.startswith("Early members of the Serbian Chemical Society published")
+        and len(line) > 400
+        for line in result.text.splitlines()
+    )
+
+
 @pytest.mark.shared_data
 def test_cleaneval_page_in_its_text_wrapper_is_extracted() -> None:
     # CleanEval wraps pages in <text id=... encoding=...>; trafilatura alone returns None.
-    import tarfile
-
     import trafilatura
 
-    with tarfile.open(shared_data("wceb", "cleaneval", "pages.tar.xz")) as pages:
-        handle = pages.extractfile("input/dev-21.html")
-        assert handle is not None
-        page = handle.read().decode("cp1252")
+    page = _cleaneval_page("dev-21")
     assert trafilatura.extract(page) is None
     out = ExtractHtml()(html_batch([page]))
     assert out.column(REASON).to_pylist() == [None]
