@@ -22,6 +22,9 @@ META = "meta"
 SOURCE = "source"
 # "text/html" (extract_html turns it into text) or "text/plain"; set by every reader.
 CONTENT_TYPE = "content_type"
+# True on rows extract_html turned from HTML into text (null elsewhere); strip_boilerplate
+# guards those pages against losing most of their text.
+FROM_HTML = "from_html"
 REASON = "removal_reason"
 DETAIL = "removal_detail"
 

@@ -5,8 +5,8 @@ Rows whose ``content_type`` is ``text/html`` (set by the HTML and WARC readers, 
 trafilatura's main text, one paragraph per line, and ``content_type`` set to
 ``text/plain``; their ``title``, ``date`` (ISO ``YYYY-MM-DD``) and ``language`` (ISO
 639 code from the page's ``lang`` attribute or ``Content-Language`` meta tag) become
-columns. Other rows pass untouched (the three columns null), so the stage is a cheap
-no-op on text input and may always run first.
+columns, and ``from_html`` is true. Other rows pass untouched (the four columns null),
+so the stage is a cheap no-op on text input and may always run first.
 
 Reasons: ``extract_html.too_large`` (the page is longer than `max_chars`),
 ``extract_html.timeout`` (extraction ran past `time_limit`), ``extract_html.error``
@@ -50,7 +50,7 @@ from lxml.etree import _Element
 from trafilatura import bare_extraction
 from trafilatura.xml import xmltotxt
 
-from cleanse.schema import CONTENT_TYPE, TEXT, URL
+from cleanse.schema import CONTENT_TYPE, FROM_HTML, TEXT, URL
 from cleanse.stages.base import live_mask, mark_removed, set_column
 
 logger = logging.getLogger(__name__)
@@ -319,7 +319,8 @@ class ExtractHtml:
     """Replace the HTML of text/html rows by trafilatura's main text; mark pages without one.
 
     Adds ``title``, ``date`` and ``language`` (strings, null for rows that were not
-    HTML) and sets ``content_type`` to ``text/plain`` on every row it extracted.
+    HTML) and ``from_html`` (true, null for those rows) and sets ``content_type`` to
+    ``text/plain`` on every row it extracted.
 
     Args:
         mode: trafilatura's trade-off: "balanced" (default, trafilatura's own default),
@@ -360,6 +361,7 @@ class ExtractHtml:
         pa.field(TITLE, pa.string()),
         pa.field(DATE, pa.string()),
         pa.field(LANGUAGE, pa.string()),
+        pa.field(FROM_HTML, pa.bool_()),
     )
     counters: ClassVar[tuple[str, ...]] = ()
 
@@ -390,6 +392,7 @@ class ExtractHtml:
         titles: list[str | None] = [None] * size
         dates: list[str | None] = [None] * size
         languages: list[str | None] = [None] * size
+        from_html: list[bool | None] = [None] * size
         reasons: dict[str, list[bool]] = {reason: [False] * size for reason in self.reasons}
         details: list[str | None] = [None] * size
         for i in range(size):
@@ -404,11 +407,13 @@ class ExtractHtml:
             texts[i] = extracted.text
             content_types[i] = PLAIN
             titles[i], dates[i], languages[i] = extracted.title, extracted.date, extracted.language
+            from_html[i] = True
         batch = set_column(batch, TEXT, pa.array(texts, pa.string()))
         batch = set_column(batch, CONTENT_TYPE, pa.array(content_types, pa.string()))
         batch = set_column(batch, TITLE, pa.array(titles, pa.string()))
         batch = set_column(batch, DATE, pa.array(dates, pa.string()))
         batch = set_column(batch, LANGUAGE, pa.array(languages, pa.string()))
+        batch = set_column(batch, FROM_HTML, pa.array(from_html, pa.bool_()))
         detail_array = pa.array(details, pa.string())
         for reason, mask in reasons.items():
             if any(mask):
@@ -451,6 +456,7 @@ __all__ = [
     "DATE",
     "EMPTY",
     "ERROR",
+    "FROM_HTML",
     "LANGUAGE",
     "TIMEOUT",
     "TITLE",

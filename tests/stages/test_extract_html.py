@@ -12,7 +12,7 @@ import time
 import pyarrow as pa
 import pytest
 
-from cleanse.schema import CONTENT_TYPE, DETAIL, ID, REASON, TEXT
+from cleanse.schema import CONTENT_TYPE, DETAIL, FROM_HTML, ID, REASON, TEXT
 from cleanse.stages.base import Stage, set_column
 from cleanse.stages.extract_html import (
     DATE,
@@ -87,7 +87,8 @@ def test_article_becomes_paragraphs_with_metadata_columns() -> None:
     assert "Home" not in lines and "First! Great article" not in str(row[TEXT])
     assert row[CONTENT_TYPE] == "text/plain"
     assert (row[TITLE], row[DATE], row[LANGUAGE]) == ("Rain in the valley", "2019-11-20", "en")
-    assert [f.name for f in ExtractHtml.columns] == [TITLE, DATE, LANGUAGE]
+    assert row[FROM_HTML] is True
+    assert [f.name for f in ExtractHtml.columns] == [TITLE, DATE, LANGUAGE, FROM_HTML]
 
 
 def test_comments_option_keeps_them() -> None:
@@ -104,6 +105,7 @@ def test_plain_and_already_removed_rows_pass_untouched() -> None:
     assert out.column(TEXT)[1:].to_pylist() == ["just text", ARTICLE]
     assert out.column(CONTENT_TYPE).to_pylist() == ["text/plain", "text/plain", "text/html"]
     assert out.column(TITLE).to_pylist()[1:] == [None, None]
+    assert out.column(FROM_HTML).to_pylist() == [True, None, None]
     assert out.column(REASON).to_pylist() == [None, None, "read.empty"]
     assert out.column(ID).equals(batch.column(ID))
 
