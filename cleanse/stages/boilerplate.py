@@ -376,7 +376,7 @@ class StripBoilerplate:
             hard-wrapped into fragments), where its text-only features mislead it, and
             the extractor wins. Measured end to end (``benchmarks/html.md``): cleaneval
             +0.010, readability +0.003, the other sets within 0.001. 1.0 guards only
-            pages the scorer would empty; None turns the guard off. Text rows are never
+            pages the scorer would empty; 0 turns the guard off. Text rows are never
             guarded.
     """
 
@@ -391,11 +391,11 @@ class StripBoilerplate:
 
     threshold: float | None = None
     language: str | None = None
-    html_guard: float | None = 0.5
+    html_guard: float = 0.5
 
     def __post_init__(self) -> None:
-        if self.html_guard is not None and not 0.0 < self.html_guard <= 1.0:
-            msg = f"html_guard must be in (0, 1] or None (got {self.html_guard})"
+        if not 0.0 <= self.html_guard <= 1.0:
+            msg = f"html_guard must be in [0, 1], 0 for off (got {self.html_guard})"
             raise ValueError(msg)
         if self.threshold is not None and not 0.0 < self.threshold <= 1.0:
             msg = f"threshold must be in (0, 1] (got {self.threshold})"
@@ -412,7 +412,7 @@ class StripBoilerplate:
         live = pc.and_(live_mask(batch), pc.is_valid(column)).to_numpy(zero_copy_only=False)
         guarded = None
         index = batch.schema.get_field_index(FROM_HTML)
-        if self.html_guard is not None and index >= 0:
+        if self.html_guard > 0 and index >= 0:
             guarded = pc.fill_null(batch.column(index), False).to_numpy(zero_copy_only=False)
         done = strip_batch(
             column,
@@ -420,7 +420,7 @@ class StripBoilerplate:
             language=self.language,
             threshold=self.threshold,
             guarded=guarded,
-            guard_share=self.html_guard or 1.0,
+            guard_share=self.html_guard,
         )
         batch = set_column(batch, TEXT, done.texts)
         batch = set_column(batch, "lines_removed", pa.array(done.lines_removed, pa.int32()))
