@@ -300,34 +300,52 @@ def linear(x, mean, scale, weights, bias):
     return out
 
 
-#: Rows per block of `tree_sum`: a block's features stay in cache while every tree runs.
-TREE_BLOCK = 256
+#: Rows per block of `tree_sum`: the block's inputs, transposed, stay in L1 cache.
+TREE_BLOCK = 32
 
 
 @njit(cache=True, nogil=True)
-def tree_sum(x, feature, threshold, left, right, leaf, missing_left, value, baseline):
+def tree_sum(x, feature, threshold, child, nan_right, value, depth, baseline):
     """Raw score of each row of `x` under a gradient-boosted tree ensemble.
 
-    Tree `t` is ``feature[t]``, ``threshold[t]``... indexed by node (root 0): a row goes
-    left where ``x[feature] <= threshold`` (NaN: where ``missing_left``), until a `leaf`.
-    Each row's sum starts at `baseline` and adds the trees in order, as scikit-learn's
-    ``HistGradientBoostingClassifier`` does, so the result is the same to the bit. Rows
-    go in blocks of `TREE_BLOCK`, each tree over the whole block (its nodes stay in cache).
+    The trees are laid out as ``boilerplate_model.TreeWalk`` lays them out: at node `k`
+    of tree `t` a row goes to ``child[t, k]`` where ``x[feature[t, k]] <= threshold[t, k]``,
+    else to ``child[t, k] + 1`` (NaN: there where ``nan_right[t, k]``); a leaf is its own
+    child (threshold +inf), so ``depth[t]`` steps take every row to its leaf. Each row's
+    sum starts at `baseline` and adds the trees' leaf `value` in order, as scikit-learn's
+    ``HistGradientBoostingClassifier`` does, so the result is the same to the bit.
+
+    Rows go in blocks of `TREE_BLOCK`, transposed so a feature's values are adjacent; each
+    tree takes the whole block one level at a time. The steps of different rows do not
+    wait on each other and have no branch to mispredict, which is faster than walking
+    one row at a time although shallow leaves take as many steps as the deepest one.
     """
-    n = x.shape[0]
+    n, width = x.shape
     out = np.full(n, baseline)
+    block = np.empty((width, TREE_BLOCK))
+    nodes = np.zeros(TREE_BLOCK, dtype=np.int64)
     for a in range(0, n, TREE_BLOCK):
-        b = min(n, a + TREE_BLOCK)
+        size = min(n, a + TREE_BLOCK) - a
+        has_nan = False
+        for i in range(size):
+            for j in range(width):
+                v = x[a + i, j]
+                block[j, i] = v
+                has_nan |= v != v
         for t in range(feature.shape[0]):
-            f, th, lo, hi = feature[t], threshold[t], left[t], right[t]
-            is_leaf, nan_left, v = leaf[t], missing_left[t], value[t]
-            for i in range(a, b):
-                node = 0
-                while not is_leaf[node]:
-                    xv = x[i, f[node]]
-                    go_left = nan_left[node] if xv != xv else xv <= th[node]
-                    node = lo[node] if go_left else hi[node]
-                out[i] += v[node]
+            f, th, ch, nr = feature[t], threshold[t], child[t], nan_right[t]
+            nodes[:] = 0
+            for _ in range(depth[t]):
+                for i in range(size):
+                    node = nodes[i]
+                    v = block[f[node], i]
+                    right = v > th[node]
+                    if has_nan:  # the same for the whole block: the loop is unswitched
+                        right |= (v != v) & nr[node]
+                    nodes[i] = ch[node] + right
+            v = value[t]
+            for i in range(size):
+                out[a + i] += v[nodes[i]]
     return out
 
 

@@ -228,13 +228,11 @@ def _lower_special(cps, s, e, flags, lower, exp_offsets, exp_data, lo):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _second_pass(
-    lo, m, flags, words, word_at, word_offsets, word_count, hashes, hash_at, row, hashing
-):
+def _second_pass(lo, m, flags, words, word_at, word_offsets, word_count, hashes, hash_at, row):
     """Tokens and links of the lower-cased line ``lo[:m]``; the arrays have room, and
     ``lo[m]`` too (a space is put there to end the last token).
 
-    Letter runs (``[^\\W\\d_]+``) go to `words`; with `hashing`, the CRC-32 of each
+    Letter runs (``[^\\W\\d_]+``) go to `words`; the CRC-32 of each
     hashing token (``[^\\W_]+|[^\\w\\s]`` over the text with ``\\d`` folded to "0") to
     `hashes`.
     Written without branches where it can (a store that only counts when wanted).
@@ -255,17 +253,16 @@ def _second_pass(
         word_at += letter
         letters += letter
         previous_letter = letter
-        if hashing:
-            alnum = _bit(f, ALNUM)
-            hashes[hash_at + count] = crc ^ INVERT
-            count += previous_alnum & (1 - alnum)
-            if alnum:
-                folded = np.uint32(ZERO if f & DECIMAL else c)
-                crc = crc_char(crc if previous_alnum else INVERT, folded)
-            elif f & PUNCT:
-                hashes[hash_at + count] = crc_char(INVERT, np.uint32(c)) ^ INVERT
-                count += 1
-            previous_alnum = alnum
+        alnum = _bit(f, ALNUM)
+        hashes[hash_at + count] = crc ^ INVERT
+        count += previous_alnum & (1 - alnum)
+        if alnum:
+            folded = np.uint32(ZERO if f & DECIMAL else c)
+            crc = crc_char(crc if previous_alnum else INVERT, folded)
+        elif f & PUNCT:
+            hashes[hash_at + count] = crc_char(INVERT, np.uint32(c)) ^ INVERT
+            count += 1
+        previous_alnum = alnum
         if (c == 0x68 or c == 0x77 or c == DOT or c == 0x40) and j >= link_from and j < m:
             size = link_size(lo, j, m, flags)
             if size:
@@ -278,11 +275,11 @@ def _second_pass(
 
 
 @njit(cache=True, nogil=True)
-def scan_lines(data, offsets, rows, split, hashing, flags, lower, exp_offsets, exp_data):
+def scan_lines(data, offsets, rows, split, ngrams, flags, lower, exp_offsets, exp_data):
     """Cut the `rows` strings into non-blank stripped lines and measure each.
 
     `split`: cut each string at line breaks (a document); else each string is one line.
-    `hashing`: also compute the hashing tokens' and n-grams' CRCs (else none).
+    `ngrams`: also compute the CRCs of the character n-grams of short lines (else none).
     Returns ``(stats, word_data, word_offsets, hash_crcs, gram_crcs)``: one row of
     `NUM_STATS` columns per non-blank line; the lower-cased letter runs of all lines
     (code points, and their offsets); the CRC-32 of each hashing token, and of each
@@ -352,10 +349,9 @@ def scan_lines(data, offsets, rows, split, hashing, flags, lower, exp_offsets, e
                 word_offsets = _grow(word_offsets, word_count + m + 2)
                 hashes = _grow(hashes, hash_at + m + 2)
                 word_at, word_count, hash_at = _second_pass(
-                    lo, m, flags, words, word_at, word_offsets, word_count, hashes, hash_at, row,
-                    hashing,
-                )  # fmt: skip
-                if hashing and m <= GRAM_MAX_CHARS:
+                    lo, m, flags, words, word_at, word_offsets, word_count, hashes, hash_at, row
+                )
+                if ngrams and m <= GRAM_MAX_CHARS:
                     grams = _grow(grams, gram_at + MAX_GRAMS)
                     end = line_grams(
                         lo,

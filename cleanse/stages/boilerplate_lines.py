@@ -105,14 +105,14 @@ def scan(
     split: bool = True,
     doc_of_row: np.ndarray | None = None,
     language: str | None = None,
-    hashing: bool = True,
+    grams: bool = False,
 ) -> Lines:
     """Scan the non-blank lines of ``texts[rows]`` (all rows by default).
 
     `rows` are ascending. `split`: each text is a document to cut into lines; else each
     text is one line and `doc_of_row` (non-decreasing) says which document it belongs
     to (default: one document). `language` (ISO 639-1) applies to every document; None
-    detects it per document. `hashing`: compute the CRCs behind
+    detects it per document. `grams`: also compute the character n-gram CRCs behind
     ``boilerplate_model.hashed_features`` (the tree scorer does not read them). Invalid
     UTF-8 raises ``pyarrow.ArrowInvalid``.
     """
@@ -135,7 +135,7 @@ def scan(
     )
     TABLES.add(kernels.unknown_code_points(data, offsets, rows, TABLES.flags))
     stats, words, word_offsets, hash_crcs, gram_crcs = kernels.scan_lines(
-        data, offsets, rows, split, hashing, TABLES.flags, TABLES.lower,
+        data, offsets, rows, split, grams, TABLES.flags, TABLES.lower,
         TABLES.expansion_offsets, TABLES.expansion_data,
     )  # fmt: skip
     source = stats[:, kernels.SOURCE]

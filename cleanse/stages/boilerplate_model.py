@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -266,7 +266,7 @@ class TokenTable:
 
 def line_tokens(lines: Lines) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return ``(line, token)`` of each distinct token of each line (sorted by line, then
-    token CRC) and each line's first token (-1: none). Needs a scan with hashing."""
+    token CRC) and each line's first token (-1: none)."""
     count = len(lines)
     tokens = lines.hash_crcs.astype(np.int64)
     sizes = np.diff(lines.hash_starts)
@@ -278,7 +278,7 @@ def line_tokens(lines: Lines) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def token_inputs(lines: Lines, table: TokenTable) -> np.ndarray:
-    """Return the `TOKEN_INPUTS` of every line of `lines` (scanned with hashing) under
+    """Return the `TOKEN_INPUTS` of every line of `lines` under
     `table` (``boilerplate_doc_kernels.token_inputs``); each value reads only the line's
     own document."""
     return doc_kernels.token_inputs(
@@ -298,7 +298,7 @@ def hashed_features(lines: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.nd
     >>> sorted(set(rows.tolist())), int(buckets.max()) < HASH_BUCKETS
     ([0, 1], True)
     """
-    return batch_hashed(scan(list(lines), split=False))
+    return batch_hashed(scan(list(lines), split=False, grams=True))
 
 
 def _buckets(lines: Lines) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -308,8 +308,9 @@ def _buckets(lines: Lines) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def batch_hashed(lines: Lines) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """`hashed_features` of every line of `lines`: all unigrams, then all bigrams, then
-    all character n-grams (the order `LinearModel.logits` adds them in)."""
+    """`hashed_features` of every line of `lines` (scanned with `grams`): all unigrams,
+    then all bigrams, then all character n-grams (the order `LinearModel.logits` adds
+    them in)."""
     count = len(lines)
     unigrams, bigrams, chars = _buckets(lines)
     tokens = np.diff(lines.hash_starts)
@@ -349,12 +350,59 @@ def sigmoid(logits: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True, slots=True)
+class TreeWalk:
+    """The trees of a `TreeModel` renumbered for ``boilerplate_doc_kernels.tree_sum``.
+
+    Per tree, nodes in breadth-first order, so the children of node `k` are ``child[k]``
+    (``x <= threshold``) and ``child[k] + 1``: a step is ``child + (x > threshold)``, no
+    branch. A leaf (and padding) is its own child with threshold +inf and keeps its
+    `value`; `nan_right` says where NaN goes (right: not ``missing_left``); `depth` is the
+    number of steps from the root to the tree's deepest leaf.
+    """
+
+    feature: np.ndarray
+    threshold: np.ndarray
+    child: np.ndarray
+    nan_right: np.ndarray
+    value: np.ndarray
+    depth: np.ndarray
+
+    @classmethod
+    def of(cls, model: TreeModel) -> TreeWalk:
+        """Lay out the trees of `model`."""
+        shape = model.feature.shape
+        feature = np.zeros(shape, np.int64)
+        threshold = np.full(shape, np.inf)
+        child = np.zeros(shape, np.int64)
+        nan_right = np.zeros(shape, np.bool_)
+        value = np.zeros(shape)
+        depth = np.zeros(shape[0], np.int64)
+        for t in range(shape[0]):
+            child[t] = np.arange(shape[1])  # padding: unreachable leaves
+            order, level = [0], [0]  # old node numbers, breadth first, and their depth
+            for at, old in enumerate(order):  # grows as it goes
+                if model.leaf[t, old]:
+                    child[t, at] = at
+                    value[t, at] = model.value[t, old]
+                    continue
+                feature[t, at] = model.feature[t, old]
+                threshold[t, at] = model.threshold[t, old]
+                nan_right[t, at] = not model.missing_left[t, old]
+                child[t, at] = len(order)
+                order += [model.left[t, old], model.right[t, old]]
+                level += [level[at] + 1] * 2
+            depth[t] = max(level)
+        return cls(feature, threshold, child, nan_right, value, depth)
+
+
+@dataclass(frozen=True, slots=True)
 class TreeModel:
     """A gradient-boosted tree ensemble as flat arrays, one row per tree, one column per
     node (root 0; rows padded to the largest tree): the split feature and threshold (a row
     goes left where ``x <= threshold``; NaN goes left where `missing_left`), the children,
     whether the node is a leaf and its value. The raw score is `baseline` plus the value
-    of the leaf each tree reaches; the noise probability its logistic function."""
+    of the leaf each tree reaches; the noise probability its logistic function. These are
+    the stored arrays; `walk` is the layout they are scored with."""
 
     names: tuple[str, ...]
     feature: np.ndarray
@@ -365,12 +413,17 @@ class TreeModel:
     missing_left: np.ndarray
     value: np.ndarray
     baseline: float
+    walk: TreeWalk = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "walk", TreeWalk.of(self))
 
     def raw(self, x: np.ndarray) -> np.ndarray:
         """Return the raw score (log-odds of noise) of each row of `x` (`names` columns)."""
+        w = self.walk
         return doc_kernels.tree_sum(
-            np.ascontiguousarray(x, np.float64), self.feature, self.threshold, self.left,
-            self.right, self.leaf, self.missing_left, self.value, self.baseline,
+            np.ascontiguousarray(x, np.float64), w.feature, w.threshold, w.child,
+            w.nan_right, w.value, w.depth, self.baseline,
         )  # fmt: skip
 
     def proba(self, x: np.ndarray) -> np.ndarray:
@@ -426,8 +479,8 @@ class LineScorer:
     def score(
         self, lines: Lines, features: np.ndarray, rows: np.ndarray | None = None
     ) -> np.ndarray:
-        """Return the noise probability of each line from `lines` (scanned with hashing)
-        and its `named_features` (only where `rows` is True, when given; 0 elsewhere)."""
+        """Return the noise probability of each line from `lines` and its
+        `named_features` (only where `rows` is True, when given; 0 elsewhere)."""
         if not len(features):
             return np.zeros(0)
         x = self.inputs(lines, features)
