@@ -35,6 +35,7 @@ from cleanse.stages.boilerplate_chars import (
     KNOWN,
     LETTER,
     LINE_BREAK,
+    LINK_START,
     OTHER_PUNCT,
     PIPE_TAB,
     PUNCT,
@@ -59,6 +60,7 @@ from cleanse.stages.boilerplate_match import (
     link_size,
 )
 from cleanse.stages.boilerplate_match import grams as line_grams
+from cleanse.stages.boilerplate_tokens import FNV_BASIS, FNV_PRIME
 
 # Columns of the per-line statistics `scan_lines` returns.
 SOURCE, NUMBER, START, STOP, CHARS, WORDS, UPPERS, DIGITS, TITLES, UNSPACED_CHARS = range(10)
@@ -228,11 +230,14 @@ def _lower_special(cps, s, e, flags, lower, exp_offsets, exp_data, lo):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _second_pass(lo, m, flags, words, word_at, word_offsets, word_count, hashes, hash_at, row):
+def _second_pass(
+    lo, m, flags, words, word_at, word_offsets, word_hashes, word_count, hashes, hash_at, row
+):
     """Tokens and links of the lower-cased line ``lo[:m]``; the arrays have room, and
     ``lo[m]`` too (a space is put there to end the last token).
 
-    Letter runs (``[^\\W\\d_]+``) go to `words`; the CRC-32 of each
+    Letter runs (``[^\\W\\d_]+``) go to `words`, the FNV-1a state of each (what
+    ``boilerplate_tokens.hash_of`` finishes) to `word_hashes`; the CRC-32 of each
     hashing token (``[^\\W_]+|[^\\w\\s]`` over the text with ``\\d`` folded to "0") to
     `hashes`.
     Written without branches where it can (a store that only counts when wanted).
@@ -242,6 +247,7 @@ def _second_pass(lo, m, flags, words, word_at, word_offsets, word_count, hashes,
     previous_letter = previous_alnum = 0
     link_from = 0
     crc = INVERT
+    word_hash = FNV_BASIS
     lo[m] = SPACE_CHAR
     for j in range(m + 1):
         c = lo[j]
@@ -250,6 +256,10 @@ def _second_pass(lo, m, flags, words, word_at, word_offsets, word_count, hashes,
         word_offsets[word_count + tokens] = word_at
         tokens += letter & (1 - previous_letter)
         words[word_at] = c
+        # a letter updates its run's slot; any other character writes the next slot,
+        # which the next run's first letter overwrites
+        word_hash = ((word_hash if previous_letter else FNV_BASIS) ^ np.uint64(c)) * FNV_PRIME
+        word_hashes[word_count + tokens - letter] = word_hash
         word_at += letter
         letters += letter
         previous_letter = letter
@@ -263,11 +273,14 @@ def _second_pass(lo, m, flags, words, word_at, word_offsets, word_count, hashes,
             hashes[hash_at + count] = crc_char(INVERT, np.uint32(c)) ^ INVERT
             count += 1
         previous_alnum = alnum
-        if (c == 0x68 or c == 0x77 or c == DOT or c == 0x40) and j >= link_from and j < m:
-            size = link_size(lo, j, m, flags)
-            if size:
-                links += 1
-                link_from = j + size
+        if f & LINK_START and j >= link_from and j < m:
+            # "h" and "w" start a link only before "t" and "w": most are ruled out here
+            follows = lo[j + 1]
+            if (c != 0x68 or follows == 0x74) and (c != 0x77 or follows == 0x77):
+                size = link_size(lo, j, m, flags)
+                if size:
+                    links += 1
+                    link_from = j + size
     word_count += tokens
     word_offsets[word_count] = word_at
     row[LETTERS], row[WORD_TOKENS], row[HASH_TOKENS], row[LINKS] = letters, tokens, count, links
@@ -280,9 +293,10 @@ def scan_lines(data, offsets, rows, split, ngrams, flags, lower, exp_offsets, ex
 
     `split`: cut each string at line breaks (a document); else each string is one line.
     `ngrams`: also compute the CRCs of the character n-grams of short lines (else none).
-    Returns ``(stats, word_data, word_offsets, hash_crcs, gram_crcs)``: one row of
-    `NUM_STATS` columns per non-blank line; the lower-cased letter runs of all lines
-    (code points, and their offsets); the CRC-32 of each hashing token, and of each
+    Returns ``(stats, word_data, word_offsets, word_hashes, hash_crcs, gram_crcs)``: one
+    row of `NUM_STATS` columns per non-blank line; the lower-cased letter runs of all
+    lines (code points, their offsets, their FNV-1a states for
+    ``boilerplate_tokens.intern``); the CRC-32 of each hashing token, and of each
     distinct n-gram, of all lines in order (the per-line counts are in `stats`).
     """
     # Sized from the input up front, and not zeroed (np.empty: pages never written cost
@@ -296,6 +310,7 @@ def scan_lines(data, offsets, rows, split, ngrams, flags, lower, exp_offsets, ex
     words = np.empty(size, dtype=np.int32)
     word_offsets = np.empty(size // 2, dtype=np.int64)
     word_offsets[0] = 0
+    word_hashes = np.empty(size // 2, dtype=np.uint64)
     hashes = np.empty(size, dtype=np.uint32)
     grams = np.empty(size, dtype=np.uint32)
     cps = np.empty(longest, dtype=np.int32)
@@ -347,9 +362,20 @@ def scan_lines(data, offsets, rows, split, ngrams, flags, lower, exp_offsets, ex
                 lo = _grow(lo, m + 1)
                 words = _grow(words, word_at + m + 1)
                 word_offsets = _grow(word_offsets, word_count + m + 2)
+                word_hashes = _grow(word_hashes, word_count + m + 2)
                 hashes = _grow(hashes, hash_at + m + 2)
                 word_at, word_count, hash_at = _second_pass(
-                    lo, m, flags, words, word_at, word_offsets, word_count, hashes, hash_at, row
+                    lo,
+                    m,
+                    flags,
+                    words,
+                    word_at,
+                    word_offsets,
+                    word_hashes,
+                    word_count,
+                    hashes,
+                    hash_at,
+                    row,
                 )
                 if ngrams and m <= GRAM_MAX_CHARS:
                     grams = _grow(grams, gram_at + MAX_GRAMS)
@@ -376,6 +402,7 @@ def scan_lines(data, offsets, rows, split, ngrams, flags, lower, exp_offsets, ex
         stats[: n_lines * NUM_STATS].reshape(n_lines, NUM_STATS),
         words[:word_at],
         word_offsets[: word_count + 1],
+        word_hashes[:word_count],
         hashes[:hash_at],
         grams[:gram_at],
     )

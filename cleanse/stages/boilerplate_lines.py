@@ -52,7 +52,7 @@ MIN_HITS = 3
 #: Below this many short lines, ``re`` checks them all (RE2 compiles each pattern anew).
 PREFILTER_MIN_LINES = 64
 _CODES = tuple(LANGUAGES)
-_NO_TABLE = np.zeros(2, dtype=np.uint64)  # an empty `boilerplate_tokens.index`
+_NO_TABLE = np.zeros(1, dtype=np.uint64)  # an empty `boilerplate_tokens.index`
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +134,7 @@ def scan(
         else np.zeros(0, np.uint8)
     )
     TABLES.add(kernels.unknown_code_points(data, offsets, rows, TABLES.flags))
-    stats, words, word_offsets, hash_crcs, gram_crcs = kernels.scan_lines(
+    stats, words, word_offsets, word_states, hash_crcs, gram_crcs = kernels.scan_lines(
         data, offsets, rows, split, grams, TABLES.flags, TABLES.lower,
         TABLES.expansion_offsets, TABLES.expansion_data,
     )  # fmt: skip
@@ -150,7 +150,7 @@ def scan(
     word_starts = _starts(stats[:, kernels.WORD_TOKENS])
     lexicon = _lexicon()
     word_ids, known = token_kernels.intern(
-        words, word_offsets, lexicon.code_points, lexicon.offsets, lexicon.table
+        words, word_offsets, word_states, lexicon.code_points, lexicon.offsets, lexicon.table
     )
     stop_masks = np.where(known >= 0, lexicon.stop_masks[known], np.uint64(0))
     detect_rows = np.where(known >= 0, lexicon.detect_rows[known], -1)
@@ -230,7 +230,8 @@ def _lexicon() -> _Lexicon:
 def intern(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """Number the distinct sequences ``values[offsets[i]:offsets[i + 1]]``."""
     none = np.zeros(1, dtype=values.dtype)
-    return token_kernels.intern(values, offsets, none, np.zeros(1, np.int64), _NO_TABLE)[0]
+    states = token_kernels.fnv_states(values, offsets)
+    return token_kernels.intern(values, offsets, states, none, np.zeros(1, np.int64), _NO_TABLE)[0]
 
 
 def _languages(

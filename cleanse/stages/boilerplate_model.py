@@ -209,6 +209,11 @@ def dense_features(features: np.ndarray, doc_starts: np.ndarray | None = None) -
     document's edge has zeros for the missing neighbours. Each row reads only its own
     document, so it is the same whatever else is in the batch.
     """
+    return np.hstack(_dense_blocks(features, doc_starts))
+
+
+def _dense_blocks(features: np.ndarray, doc_starts: np.ndarray | None) -> list[np.ndarray]:
+    """The column blocks of `dense_features`, in order, each with a row per line."""
     if doc_starts is None:
         doc_starts = np.array([0, len(features)], dtype=np.int64)
     part = features[:, _NEIGHBOUR_COLUMNS]
@@ -233,7 +238,7 @@ def dense_features(features: np.ndarray, doc_starts: np.ndarray | None = None) -
         np.rint(np.expm1(features[:, column["log_chars"]])), prose.astype(np.float64),
         (log_words >= math.log1p(4)).astype(np.float64),
     )  # fmt: skip
-    return np.hstack([features, *shifted[0], context, *shifted[1]])
+    return [features, *shifted[0], context, *shifted[1]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -471,10 +476,19 @@ class LineScorer:
     tokens: TokenTable
     threshold: float
 
-    def inputs(self, lines: Lines, features: np.ndarray) -> np.ndarray:
-        """Return the trees' inputs (`MODEL_INPUTS`) of every line."""
-        dense = dense_features(features, lines.doc_starts)
-        return np.hstack([dense, token_inputs(lines, self.tokens)])
+    def inputs(
+        self, lines: Lines, features: np.ndarray, rows: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Return the trees' inputs (`MODEL_INPUTS`) of every line (only where `rows` is
+        True, when given), each block of columns written once into the result."""
+        blocks = [*_dense_blocks(features, lines.doc_starts), token_inputs(lines, self.tokens)]
+        picked = np.arange(len(features)) if rows is None else np.flatnonzero(rows)
+        out = np.empty((len(picked), sum(block.shape[1] for block in blocks)))
+        at = 0
+        for block in blocks:
+            out[:, at : at + block.shape[1]] = block[picked]
+            at += block.shape[1]
+        return out
 
     def score(
         self, lines: Lines, features: np.ndarray, rows: np.ndarray | None = None
@@ -483,11 +497,11 @@ class LineScorer:
         `named_features` (only where `rows` is True, when given; 0 elsewhere)."""
         if not len(features):
             return np.zeros(0)
-        x = self.inputs(lines, features)
+        x = self.inputs(lines, features, rows)
         if rows is None:
             return self.model.proba(x)
         out = np.zeros(len(features))
-        out[rows] = self.model.proba(x[rows])
+        out[rows] = self.model.proba(x)
         return out
 
 
