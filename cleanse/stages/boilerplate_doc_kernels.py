@@ -304,13 +304,18 @@ def linear(x, mean, scale, weights, bias):
 TREE_BLOCK = 32
 
 
+#: `tree_sum`'s packed nodes: ``child << NODE_CHILD | nan_right << NODE_NAN | feature``.
+NODE_CHILD, NODE_NAN, NODE_FEATURE_MASK = 17, 16, 0xFFFF
+
+
 @njit(cache=True, nogil=True)
-def tree_sum(x, feature, threshold, child, nan_right, value, depth, baseline):
+def tree_sum(x, node, threshold, value, depth, baseline):
     """Raw score of each row of `x` under a gradient-boosted tree ensemble.
 
-    The trees are laid out as ``boilerplate_model.TreeWalk`` lays them out: at node `k`
-    of tree `t` a row goes to ``child[t, k]`` where ``x[feature[t, k]] <= threshold[t, k]``,
-    else to ``child[t, k] + 1`` (NaN: there where ``nan_right[t, k]``); a leaf is its own
+    The trees are laid out as ``boilerplate_model.TreeWalk`` lays them out: node `k` of
+    tree `t` packs its feature, where NaN goes and its first child in ``node[t, k]``
+    (`NODE_CHILD`...); a row goes to the child where ``x[feature] <= threshold[t, k]``,
+    else to the one after it (NaN: there where the node says so). A leaf is its own
     child (threshold +inf), so ``depth[t]`` steps take every row to its leaf. Each row's
     sum starts at `baseline` and adds the trees' leaf `value` in order, as scikit-learn's
     ``HistGradientBoostingClassifier`` does, so the result is the same to the bit.
@@ -323,7 +328,7 @@ def tree_sum(x, feature, threshold, child, nan_right, value, depth, baseline):
     n, width = x.shape
     out = np.full(n, baseline)
     block = np.empty((width, TREE_BLOCK))
-    nodes = np.zeros(TREE_BLOCK, dtype=np.int64)
+    at = np.zeros(TREE_BLOCK, dtype=np.int64)
     for a in range(0, n, TREE_BLOCK):
         size = min(n, a + TREE_BLOCK) - a
         has_nan = False
@@ -332,20 +337,21 @@ def tree_sum(x, feature, threshold, child, nan_right, value, depth, baseline):
                 v = x[a + i, j]
                 block[j, i] = v
                 has_nan |= v != v
-        for t in range(feature.shape[0]):
-            f, th, ch, nr = feature[t], threshold[t], child[t], nan_right[t]
-            nodes[:] = 0
+        for t in range(node.shape[0]):
+            nodes, th = node[t], threshold[t]
+            at[:] = 0
             for _ in range(depth[t]):
                 for i in range(size):
-                    node = nodes[i]
-                    v = block[f[node], i]
-                    right = v > th[node]
+                    k = at[i]
+                    packed = nodes[k]
+                    v = block[packed & NODE_FEATURE_MASK, i]
+                    right = v > th[k]
                     if has_nan:  # the same for the whole block: the loop is unswitched
-                        right |= (v != v) & nr[node]
-                    nodes[i] = ch[node] + right
+                        right |= (v != v) & ((packed >> NODE_NAN) & 1 != 0)
+                    at[i] = (packed >> NODE_CHILD) + right
             v = value[t]
             for i in range(size):
-                out[a + i] += v[nodes[i]]
+                out[a + i] += v[at[i]]
     return out
 
 

@@ -58,6 +58,7 @@ from cleanse.stages.boilerplate_match import (
     crc_char,
     date_ends,
     link_size,
+    may_link,
 )
 from cleanse.stages.boilerplate_match import grams as line_grams
 from cleanse.stages.boilerplate_tokens import FNV_BASIS, FNV_PRIME
@@ -237,7 +238,7 @@ def _second_pass(
     ``lo[m]`` too (a space is put there to end the last token).
 
     Letter runs (``[^\\W\\d_]+``) go to `words`, the FNV-1a state of each (what
-    ``boilerplate_tokens.hash_of`` finishes) to `word_hashes`; the CRC-32 of each
+    ``boilerplate_tokens.intern`` finishes) to `word_hashes`; the CRC-32 of each
     hashing token (``[^\\W_]+|[^\\w\\s]`` over the text with ``\\d`` folded to "0") to
     `hashes`.
     Written without branches where it can (a store that only counts when wanted).
@@ -273,14 +274,11 @@ def _second_pass(
             hashes[hash_at + count] = crc_char(INVERT, np.uint32(c)) ^ INVERT
             count += 1
         previous_alnum = alnum
-        if f & LINK_START and j >= link_from and j < m:
-            # "h" and "w" start a link only before "t" and "w": most are ruled out here
-            follows = lo[j + 1]
-            if (c != 0x68 or follows == 0x74) and (c != 0x77 or follows == 0x77):
-                size = link_size(lo, j, m, flags)
-                if size:
-                    links += 1
-                    link_from = j + size
+        if f & LINK_START and j >= link_from and j < m and may_link(lo, j):
+            size = link_size(lo, j, m, flags)
+            if size:
+                links += 1
+                link_from = j + size
     word_count += tokens
     word_offsets[word_count] = word_at
     row[LETTERS], row[WORD_TOKENS], row[HASH_TOKENS], row[LINKS] = letters, tokens, count, links

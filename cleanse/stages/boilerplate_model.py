@@ -358,28 +358,30 @@ def sigmoid(logits: np.ndarray) -> np.ndarray:
 class TreeWalk:
     """The trees of a `TreeModel` renumbered for ``boilerplate_doc_kernels.tree_sum``.
 
-    Per tree, nodes in breadth-first order, so the children of node `k` are ``child[k]``
-    (``x <= threshold``) and ``child[k] + 1``: a step is ``child + (x > threshold)``, no
-    branch. A leaf (and padding) is its own child with threshold +inf and keeps its
-    `value`; `nan_right` says where NaN goes (right: not ``missing_left``); `depth` is the
+    Per tree, nodes in breadth-first order, so the children of node `k` are adjacent
+    (``x <= threshold`` the first): a step is ``child + (x > threshold)``, no branch.
+    `node` packs the first child, whether NaN goes right (not ``missing_left``) and the
+    feature in one integer (``boilerplate_doc_kernels.NODE_CHILD``...). A leaf (and
+    padding) is its own child with threshold +inf and keeps its `value`; `depth` is the
     number of steps from the root to the tree's deepest leaf.
     """
 
-    feature: np.ndarray
+    node: np.ndarray
     threshold: np.ndarray
-    child: np.ndarray
-    nan_right: np.ndarray
     value: np.ndarray
     depth: np.ndarray
 
     @classmethod
     def of(cls, model: TreeModel) -> TreeWalk:
-        """Lay out the trees of `model`."""
+        """Lay out the trees of `model` (at most 65,536 features)."""
         shape = model.feature.shape
+        if len(model.names) > doc_kernels.NODE_FEATURE_MASK + 1:
+            msg = f"boilerplate trees: {len(model.names)} features, at most 65,536 fit"
+            raise ValueError(msg)
         feature = np.zeros(shape, np.int64)
         threshold = np.full(shape, np.inf)
         child = np.zeros(shape, np.int64)
-        nan_right = np.zeros(shape, np.bool_)
+        nan_right = np.zeros(shape, np.int64)
         value = np.zeros(shape)
         depth = np.zeros(shape[0], np.int64)
         for t in range(shape[0]):
@@ -397,7 +399,8 @@ class TreeWalk:
                 order += [model.left[t, old], model.right[t, old]]
                 level += [level[at] + 1] * 2
             depth[t] = max(level)
-        return cls(feature, threshold, child, nan_right, value, depth)
+        node = (child << doc_kernels.NODE_CHILD) | (nan_right << doc_kernels.NODE_NAN) | feature
+        return cls(node, threshold, value, depth)
 
 
 @dataclass(frozen=True, slots=True)
@@ -427,8 +430,8 @@ class TreeModel:
         """Return the raw score (log-odds of noise) of each row of `x` (`names` columns)."""
         w = self.walk
         return doc_kernels.tree_sum(
-            np.ascontiguousarray(x, np.float64), w.feature, w.threshold, w.child,
-            w.nan_right, w.value, w.depth, self.baseline,
+            np.ascontiguousarray(x, np.float64), w.node, w.threshold, w.value, w.depth,
+            self.baseline,
         )  # fmt: skip
 
     def proba(self, x: np.ndarray) -> np.ndarray:
