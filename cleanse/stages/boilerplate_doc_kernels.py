@@ -328,7 +328,10 @@ def tree_sum(x, node, threshold, value, depth, baseline):
     n, width = x.shape
     out = np.full(n, baseline)
     block = np.empty((width, TREE_BLOCK))
-    at = np.zeros(TREE_BLOCK, dtype=np.int64)
+    # unsigned node numbers and indices: numba leaves out the wraparound of negative ones
+    at = np.zeros(TREE_BLOCK, dtype=np.uint64)
+    feature_mask, nan_shift = np.uint64(NODE_FEATURE_MASK), np.uint64(NODE_NAN)
+    child_shift, one = np.uint64(NODE_CHILD), np.uint64(1)
     for a in range(0, n, TREE_BLOCK):
         size = min(n, a + TREE_BLOCK) - a
         has_nan = False
@@ -341,14 +344,14 @@ def tree_sum(x, node, threshold, value, depth, baseline):
             nodes, th = node[t], threshold[t]
             at[:] = 0
             for _ in range(depth[t]):
-                for i in range(size):
+                for i in range(np.uint64(size)):
                     k = at[i]
                     packed = nodes[k]
-                    v = block[packed & NODE_FEATURE_MASK, i]
+                    v = block[packed & feature_mask, i]
                     right = v > th[k]
                     if has_nan:  # the same for the whole block: the loop is unswitched
-                        right |= (v != v) & ((packed >> NODE_NAN) & 1 != 0)
-                    at[i] = (packed >> NODE_CHILD) + right
+                        right |= (v != v) & ((packed >> nan_shift) & one != 0)
+                    at[i] = (packed >> child_shift) + np.uint64(right)
             v = value[t]
             for i in range(size):
                 out[a + i] += v[at[i]]
@@ -541,12 +544,12 @@ def token_slots(keys, values):
 @njit(cache=True, nogil=True)
 def _slot(slot_keys, key):
     """The slot of `key` in `token_slots`'s table, or -1."""
-    mask = len(slot_keys) - 1
-    at = key & mask
+    mask = np.uint64(len(slot_keys) - 1)
+    at = np.uint64(key) & mask  # unsigned: numba leaves out the wraparound of negatives
     while slot_keys[at] >= 0:
         if slot_keys[at] == key:
-            return at
-        at = (at + 1) & mask
+            return np.int64(at)
+        at = (at + np.uint64(1)) & mask
     return -1
 
 
@@ -579,9 +582,9 @@ def token_inputs(hash_crcs, hash_starts, doc_starts, slot_keys, slot_values):
         low = np.inf
         for j in range(a, b):  # distinct tokens in order of first occurrence
             token = np.int64(hash_crcs[j])
-            at = token & (size - 1)
+            at = np.uint64(token) & np.uint64(size - 1)
             while stamp[at] == i and seen[at] != token:
-                at = (at + 1) & (size - 1)
+                at = (at + np.uint64(1)) & np.uint64(size - 1)
             if stamp[at] == i:
                 continue
             stamp[at] = i

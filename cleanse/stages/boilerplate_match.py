@@ -78,8 +78,10 @@ def same(a_values, a_start, a_stop, b_values, b_start, b_stop):
     """Whether ``a_values[a_start:a_stop]`` equals ``b_values[b_start:b_stop]``."""
     if a_stop - a_start != b_stop - b_start:
         return False
-    for j in range(a_stop - a_start):  # noqa: SIM110 (a loop: numba compiles no generators)
-        if a_values[a_start + j] != b_values[b_start + j]:
+    # a loop (numba compiles no generators); unsigned indices: numba leaves out the
+    # wraparound of negative ones
+    for j in range(a_stop - a_start):
+        if a_values[np.uint64(a_start + j)] != b_values[np.uint64(b_start + j)]:
             return False
     return True
 

@@ -400,7 +400,7 @@ class TreeWalk:
                 level += [level[at] + 1] * 2
             depth[t] = max(level)
         node = (child << doc_kernels.NODE_CHILD) | (nan_right << doc_kernels.NODE_NAN) | feature
-        return cls(node, threshold, value, depth)
+        return cls(node.astype(np.uint64), threshold, value, depth)
 
 
 @dataclass(frozen=True, slots=True)

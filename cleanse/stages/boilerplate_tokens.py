@@ -79,17 +79,17 @@ def _probe(table, h, kept, kept_offsets, values, start, stop):
     high halves of the hashes agree, the values are compared with
     ``kept[kept_offsets[id]:...]``.
     """
-    mask = len(table) - 1
-    entry = np.int64(h & np.uint64(mask))
+    mask = np.uint64(len(table) - 1)
+    entry = h & mask  # unsigned: numba leaves out the wraparound of negative indices
     tag = h & _TAG
     while table[entry]:
-        d = np.int64(table[entry] & _ID) - 1
+        d = (table[entry] & _ID) - np.uint64(1)
         if table[entry] & _TAG == tag and same(
-            kept, kept_offsets[d], kept_offsets[d + 1], values, start, stop
+            kept, kept_offsets[d], kept_offsets[d + np.uint64(1)], values, start, stop
         ):
-            return entry, d
-        entry = (entry + 1) & mask
-    return entry, -1
+            return np.int64(entry), np.int64(d)
+        entry = (entry + np.uint64(1)) & mask
+    return np.int64(entry), -1
 
 
 @njit(cache=True, nogil=True)
