@@ -378,7 +378,7 @@ def _window(x, a, b, i, r, pad):
     summed left to right."""
     total = 0.0
     for j in range(i - r, i + r + 1):
-        total += x[j] if a <= j < b else pad
+        total += x[np.uint64(j)] if a <= j < b else pad  # unsigned: no wraparound
     return total / (2 * r + 1)
 
 

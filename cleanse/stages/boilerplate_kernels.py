@@ -255,7 +255,7 @@ def _second_pass(
     word_hash = FNV_BASIS
     lo[m] = SPACE_CHAR
     for j in range(m + 1):
-        c = lo[j]
+        c = lo[np.uint64(j)]
         f = flags[np.uint32(c)]
         letter = _bit(f, LETTER)
         word_offsets[np.uint64(word_count + tokens)] = word_at
