@@ -4,10 +4,11 @@
 every document of a batch at once (one pass over the Arrow buffer, no Python string per
 line), then finishes what depends on more than one line:
 
-* the letter runs of all lines are interned (``boilerplate_doc_kernels.intern``), so
-  each distinct word is looked up once in a table of every stop word and detection
-  word: stop-word density in the document's language, and the language itself
-  (``stopwords.detect_language``'s vote, `_languages`);
+* the letter runs of all lines are interned (``boilerplate_tokens.intern``, from the
+  hashes the scanner keeps as it writes them), so each distinct word is looked up once
+  in a table of every stop word and detection word: stop-word density in the
+  document's language, and the language itself (``stopwords.detect_language``'s vote,
+  `_languages`);
 * a line's repeat key (its lower-cased letter runs joined by spaces, what ``re.sub(r"[\\W\\d_]+",
   " ", line.lower()).strip()`` gives) is the sequence of its word ids, interned in turn;
 * the phrase and credit patterns run in ``re`` on the few candidate lines only: RE2
