@@ -48,6 +48,8 @@ SPECIAL_LOWER = 1 << 20
 WORD = 1 << 21  # \w of re
 ALNUM = 1 << 22  # [^\W_]: hashing tokens are runs of these
 PUNCT = 1 << 23  # [^\w\s]: a hashing token each
+#: May start a link (``boilerplate_match.link_size``): h, w, . or @.
+LINK_START = 1 << 24
 
 TERMINAL_CHARS = ".!?"
 OTHER_PUNCT_CHARS = ":;,"
@@ -87,6 +89,7 @@ _SETS = (
     (BULLET, BULLET_CHARS),
     (DATE_SEPARATOR, "./-:"),
     (PIPE_TAB, "|\t"),
+    (LINK_START, "hw.@"),
 )
 CAPITAL_SIGMA = 0x3A3
 _SIGMA = "\N{GREEK CAPITAL LETTER SIGMA}"

@@ -300,34 +300,61 @@ def linear(x, mean, scale, weights, bias):
     return out
 
 
-#: Rows per block of `tree_sum`: a block's features stay in cache while every tree runs.
-TREE_BLOCK = 256
+#: Rows per block of `tree_sum`: the block's inputs, transposed, stay in L1 cache.
+TREE_BLOCK = 32
+
+
+#: `tree_sum`'s packed nodes: ``child << NODE_CHILD | nan_right << NODE_NAN | feature``.
+NODE_CHILD, NODE_NAN, NODE_FEATURE_MASK = 17, 16, 0xFFFF
 
 
 @njit(cache=True, nogil=True)
-def tree_sum(x, feature, threshold, left, right, leaf, missing_left, value, baseline):
+def tree_sum(x, node, threshold, value, depth, baseline):
     """Raw score of each row of `x` under a gradient-boosted tree ensemble.
 
-    Tree `t` is ``feature[t]``, ``threshold[t]``... indexed by node (root 0): a row goes
-    left where ``x[feature] <= threshold`` (NaN: where ``missing_left``), until a `leaf`.
-    Each row's sum starts at `baseline` and adds the trees in order, as scikit-learn's
-    ``HistGradientBoostingClassifier`` does, so the result is the same to the bit. Rows
-    go in blocks of `TREE_BLOCK`, each tree over the whole block (its nodes stay in cache).
+    The trees are laid out as ``boilerplate_model.TreeWalk`` lays them out: node `k` of
+    tree `t` packs its feature, where NaN goes and its first child in ``node[t, k]``
+    (`NODE_CHILD`...); a row goes to the child where ``x[feature] <= threshold[t, k]``,
+    else to the one after it (NaN: there where the node says so). A leaf is its own
+    child (threshold +inf), so ``depth[t]`` steps take every row to its leaf. Each row's
+    sum starts at `baseline` and adds the trees' leaf `value` in order, as scikit-learn's
+    ``HistGradientBoostingClassifier`` does, so the result is the same to the bit.
+
+    Rows go in blocks of `TREE_BLOCK`, transposed so a feature's values are adjacent; each
+    tree takes the whole block one level at a time. The steps of different rows do not
+    wait on each other and have no branch to mispredict, which is faster than walking
+    one row at a time although shallow leaves take as many steps as the deepest one.
     """
-    n = x.shape[0]
+    n, width = x.shape
     out = np.full(n, baseline)
+    block = np.empty((width, TREE_BLOCK))
+    # unsigned node numbers and indices: numba leaves out the wraparound of negative ones
+    at = np.zeros(TREE_BLOCK, dtype=np.uint64)
+    feature_mask, nan_shift = np.uint64(NODE_FEATURE_MASK), np.uint64(NODE_NAN)
+    child_shift, one = np.uint64(NODE_CHILD), np.uint64(1)
     for a in range(0, n, TREE_BLOCK):
-        b = min(n, a + TREE_BLOCK)
-        for t in range(feature.shape[0]):
-            f, th, lo, hi = feature[t], threshold[t], left[t], right[t]
-            is_leaf, nan_left, v = leaf[t], missing_left[t], value[t]
-            for i in range(a, b):
-                node = 0
-                while not is_leaf[node]:
-                    xv = x[i, f[node]]
-                    go_left = nan_left[node] if xv != xv else xv <= th[node]
-                    node = lo[node] if go_left else hi[node]
-                out[i] += v[node]
+        size = min(n, a + TREE_BLOCK) - a
+        has_nan = False
+        for i in range(size):
+            for j in range(width):
+                v = x[a + i, j]
+                block[j, i] = v
+                has_nan |= v != v
+        for t in range(node.shape[0]):
+            nodes, th = node[t], threshold[t]
+            at[:] = 0
+            for _ in range(depth[t]):
+                for i in range(np.uint64(size)):
+                    k = at[i]
+                    packed = nodes[k]
+                    v = block[packed & feature_mask, i]
+                    right = v > th[k]
+                    if has_nan:  # the same for the whole block: the loop is unswitched
+                        right |= (v != v) & ((packed >> nan_shift) & one != 0)
+                    at[i] = (packed >> child_shift) + np.uint64(right)
+            v = value[t]
+            for i in range(size):
+                out[a + i] += v[at[i]]
     return out
 
 
@@ -351,7 +378,7 @@ def _window(x, a, b, i, r, pad):
     summed left to right."""
     total = 0.0
     for j in range(i - r, i + r + 1):
-        total += x[j] if a <= j < b else pad
+        total += x[np.uint64(j)] if a <= j < b else pad  # unsigned: no wraparound
     return total / (2 * r + 1)
 
 
@@ -517,12 +544,12 @@ def token_slots(keys, values):
 @njit(cache=True, nogil=True)
 def _slot(slot_keys, key):
     """The slot of `key` in `token_slots`'s table, or -1."""
-    mask = len(slot_keys) - 1
-    at = key & mask
+    mask = np.uint64(len(slot_keys) - 1)
+    at = np.uint64(key) & mask  # unsigned: numba leaves out the wraparound of negatives
     while slot_keys[at] >= 0:
         if slot_keys[at] == key:
-            return at
-        at = (at + 1) & mask
+            return np.int64(at)
+        at = (at + np.uint64(1)) & mask
     return -1
 
 
@@ -555,9 +582,9 @@ def token_inputs(hash_crcs, hash_starts, doc_starts, slot_keys, slot_values):
         low = np.inf
         for j in range(a, b):  # distinct tokens in order of first occurrence
             token = np.int64(hash_crcs[j])
-            at = token & (size - 1)
+            at = np.uint64(token) & np.uint64(size - 1)
             while stamp[at] == i and seen[at] != token:
-                at = (at + 1) & (size - 1)
+                at = (at + np.uint64(1)) & np.uint64(size - 1)
             if stamp[at] == i:
                 continue
             stamp[at] = i

@@ -4,10 +4,11 @@
 every document of a batch at once (one pass over the Arrow buffer, no Python string per
 line), then finishes what depends on more than one line:
 
-* the letter runs of all lines are interned (``boilerplate_doc_kernels.intern``), so
-  each distinct word is looked up once in a table of every stop word and detection
-  word: stop-word density in the document's language, and the language itself
-  (``stopwords.detect_language``'s vote, `_languages`);
+* the letter runs of all lines are interned (``boilerplate_tokens.intern``, from the
+  hashes the scanner keeps as it writes them), so each distinct word is looked up once
+  in a table of every stop word and detection word: stop-word density in the
+  document's language, and the language itself (``stopwords.detect_language``'s vote,
+  `_languages`);
 * a line's repeat key (its lower-cased letter runs joined by spaces, what ``re.sub(r"[\\W\\d_]+",
   " ", line.lower()).strip()`` gives) is the sequence of its word ids, interned in turn;
 * the phrase and credit patterns run in ``re`` on the few candidate lines only: RE2
@@ -52,7 +53,7 @@ MIN_HITS = 3
 #: Below this many short lines, ``re`` checks them all (RE2 compiles each pattern anew).
 PREFILTER_MIN_LINES = 64
 _CODES = tuple(LANGUAGES)
-_NO_TABLE = np.zeros(2, dtype=np.uint64)  # an empty `boilerplate_tokens.index`
+_NO_TABLE = np.zeros(1, dtype=np.uint64)  # an empty `boilerplate_tokens.index`
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,14 +106,14 @@ def scan(
     split: bool = True,
     doc_of_row: np.ndarray | None = None,
     language: str | None = None,
-    hashing: bool = True,
+    grams: bool = False,
 ) -> Lines:
     """Scan the non-blank lines of ``texts[rows]`` (all rows by default).
 
     `rows` are ascending. `split`: each text is a document to cut into lines; else each
     text is one line and `doc_of_row` (non-decreasing) says which document it belongs
     to (default: one document). `language` (ISO 639-1) applies to every document; None
-    detects it per document. `hashing`: compute the CRCs behind
+    detects it per document. `grams`: also compute the character n-gram CRCs behind
     ``boilerplate_model.hashed_features`` (the tree scorer does not read them). Invalid
     UTF-8 raises ``pyarrow.ArrowInvalid``.
     """
@@ -134,8 +135,8 @@ def scan(
         else np.zeros(0, np.uint8)
     )
     TABLES.add(kernels.unknown_code_points(data, offsets, rows, TABLES.flags))
-    stats, words, word_offsets, hash_crcs, gram_crcs = kernels.scan_lines(
-        data, offsets, rows, split, hashing, TABLES.flags, TABLES.lower,
+    stats, words, word_offsets, word_states, hash_crcs, gram_crcs = kernels.scan_lines(
+        data, offsets, rows, split, grams, TABLES.flags, TABLES.lower,
         TABLES.expansion_offsets, TABLES.expansion_data,
     )  # fmt: skip
     source = stats[:, kernels.SOURCE]
@@ -150,7 +151,7 @@ def scan(
     word_starts = _starts(stats[:, kernels.WORD_TOKENS])
     lexicon = _lexicon()
     word_ids, known = token_kernels.intern(
-        words, word_offsets, lexicon.code_points, lexicon.offsets, lexicon.table
+        words, word_offsets, word_states, lexicon.code_points, lexicon.offsets, lexicon.table
     )
     stop_masks = np.where(known >= 0, lexicon.stop_masks[known], np.uint64(0))
     detect_rows = np.where(known >= 0, lexicon.detect_rows[known], -1)
@@ -230,7 +231,8 @@ def _lexicon() -> _Lexicon:
 def intern(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """Number the distinct sequences ``values[offsets[i]:offsets[i + 1]]``."""
     none = np.zeros(1, dtype=values.dtype)
-    return token_kernels.intern(values, offsets, none, np.zeros(1, np.int64), _NO_TABLE)[0]
+    states = token_kernels.fnv_states(values, offsets)
+    return token_kernels.intern(values, offsets, states, none, np.zeros(1, np.int64), _NO_TABLE)[0]
 
 
 def _languages(

@@ -36,6 +36,24 @@ _WWW = np.array([ord(c) for c in "www."], dtype=np.int32)
 _TLDS = ("com", "org", "net", "html", "htm", "php", "de", "fr", "se", "fi", "es")
 _TLD_CHARS = np.array([ord(c) for t in _TLDS for c in t], dtype=np.int32)
 _TLD_OFFSETS = np.cumsum([0] + [len(t) for t in _TLDS]).astype(np.int64)
+#: The characters a domain ending of the link pattern starts with.
+_TLD_FIRST = np.zeros(128, dtype=np.bool_)
+_TLD_FIRST[[ord(t[0]) for t in _TLDS]] = True
+
+
+@njit(cache=True, nogil=True, inline="always")
+def may_link(lo, k):
+    """False where `link_size` at `k` is surely 0, from ``lo[k]`` (h, w, . or @) and the
+    character after it (there must be one): "ht", "ww", "." before a domain ending's first
+    letter. Inlined: it rules out most calls, which cost far more."""
+    c, follows = lo[k], lo[k + 1]
+    if c == 0x68:
+        return follows == 0x74
+    if c == 0x77:
+        return follows == 0x77
+    if c == DOT:
+        return follows < 128 and _TLD_FIRST[follows]
+    return True
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -60,8 +78,10 @@ def same(a_values, a_start, a_stop, b_values, b_start, b_stop):
     """Whether ``a_values[a_start:a_stop]`` equals ``b_values[b_start:b_stop]``."""
     if a_stop - a_start != b_stop - b_start:
         return False
-    for j in range(a_stop - a_start):  # noqa: SIM110 (a loop: numba compiles no generators)
-        if a_values[a_start + j] != b_values[b_start + j]:
+    # a loop (numba compiles no generators); unsigned indices: numba leaves out the
+    # wraparound of negative ones
+    for j in range(a_stop - a_start):
+        if a_values[np.uint64(a_start + j)] != b_values[np.uint64(b_start + j)]:
             return False
     return True
 

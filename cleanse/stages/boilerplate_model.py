@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -209,6 +209,11 @@ def dense_features(features: np.ndarray, doc_starts: np.ndarray | None = None) -
     document's edge has zeros for the missing neighbours. Each row reads only its own
     document, so it is the same whatever else is in the batch.
     """
+    return np.hstack(_dense_blocks(features, doc_starts))
+
+
+def _dense_blocks(features: np.ndarray, doc_starts: np.ndarray | None) -> list[np.ndarray]:
+    """The column blocks of `dense_features`, in order, each with a row per line."""
     if doc_starts is None:
         doc_starts = np.array([0, len(features)], dtype=np.int64)
     part = features[:, _NEIGHBOUR_COLUMNS]
@@ -233,7 +238,7 @@ def dense_features(features: np.ndarray, doc_starts: np.ndarray | None = None) -
         np.rint(np.expm1(features[:, column["log_chars"]])), prose.astype(np.float64),
         (log_words >= math.log1p(4)).astype(np.float64),
     )  # fmt: skip
-    return np.hstack([features, *shifted[0], context, *shifted[1]])
+    return [features, *shifted[0], context, *shifted[1]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,7 +271,7 @@ class TokenTable:
 
 def line_tokens(lines: Lines) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return ``(line, token)`` of each distinct token of each line (sorted by line, then
-    token CRC) and each line's first token (-1: none). Needs a scan with hashing."""
+    token CRC) and each line's first token (-1: none)."""
     count = len(lines)
     tokens = lines.hash_crcs.astype(np.int64)
     sizes = np.diff(lines.hash_starts)
@@ -278,7 +283,7 @@ def line_tokens(lines: Lines) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def token_inputs(lines: Lines, table: TokenTable) -> np.ndarray:
-    """Return the `TOKEN_INPUTS` of every line of `lines` (scanned with hashing) under
+    """Return the `TOKEN_INPUTS` of every line of `lines` under
     `table` (``boilerplate_doc_kernels.token_inputs``); each value reads only the line's
     own document."""
     return doc_kernels.token_inputs(
@@ -298,7 +303,7 @@ def hashed_features(lines: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.nd
     >>> sorted(set(rows.tolist())), int(buckets.max()) < HASH_BUCKETS
     ([0, 1], True)
     """
-    return batch_hashed(scan(list(lines), split=False))
+    return batch_hashed(scan(list(lines), split=False, grams=True))
 
 
 def _buckets(lines: Lines) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -308,8 +313,9 @@ def _buckets(lines: Lines) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def batch_hashed(lines: Lines) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """`hashed_features` of every line of `lines`: all unigrams, then all bigrams, then
-    all character n-grams (the order `LinearModel.logits` adds them in)."""
+    """`hashed_features` of every line of `lines` (scanned with `grams`): all unigrams,
+    then all bigrams, then all character n-grams (the order `LinearModel.logits` adds
+    them in)."""
     count = len(lines)
     unigrams, bigrams, chars = _buckets(lines)
     tokens = np.diff(lines.hash_starts)
@@ -349,12 +355,62 @@ def sigmoid(logits: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True, slots=True)
+class TreeWalk:
+    """The trees of a `TreeModel` renumbered for ``boilerplate_doc_kernels.tree_sum``.
+
+    Per tree, nodes in breadth-first order, so the children of node `k` are adjacent
+    (``x <= threshold`` the first): a step is ``child + (x > threshold)``, no branch.
+    `node` packs the first child, whether NaN goes right (not ``missing_left``) and the
+    feature in one integer (``boilerplate_doc_kernels.NODE_CHILD``...). A leaf (and
+    padding) is its own child with threshold +inf and keeps its `value`; `depth` is the
+    number of steps from the root to the tree's deepest leaf.
+    """
+
+    node: np.ndarray
+    threshold: np.ndarray
+    value: np.ndarray
+    depth: np.ndarray
+
+    @classmethod
+    def of(cls, model: TreeModel) -> TreeWalk:
+        """Lay out the trees of `model` (at most 65,536 features)."""
+        shape = model.feature.shape
+        if len(model.names) > doc_kernels.NODE_FEATURE_MASK + 1:
+            msg = f"boilerplate trees: {len(model.names)} features, at most 65,536 fit"
+            raise ValueError(msg)
+        feature = np.zeros(shape, np.int64)
+        threshold = np.full(shape, np.inf)
+        child = np.zeros(shape, np.int64)
+        nan_right = np.zeros(shape, np.int64)
+        value = np.zeros(shape)
+        depth = np.zeros(shape[0], np.int64)
+        for t in range(shape[0]):
+            child[t] = np.arange(shape[1])  # padding: unreachable leaves
+            order, level = [0], [0]  # old node numbers, breadth first, and their depth
+            for at, old in enumerate(order):  # grows as it goes
+                if model.leaf[t, old]:
+                    child[t, at] = at
+                    value[t, at] = model.value[t, old]
+                    continue
+                feature[t, at] = model.feature[t, old]
+                threshold[t, at] = model.threshold[t, old]
+                nan_right[t, at] = not model.missing_left[t, old]
+                child[t, at] = len(order)
+                order += [model.left[t, old], model.right[t, old]]
+                level += [level[at] + 1] * 2
+            depth[t] = max(level)
+        node = (child << doc_kernels.NODE_CHILD) | (nan_right << doc_kernels.NODE_NAN) | feature
+        return cls(node.astype(np.uint64), threshold, value, depth)
+
+
+@dataclass(frozen=True, slots=True)
 class TreeModel:
     """A gradient-boosted tree ensemble as flat arrays, one row per tree, one column per
     node (root 0; rows padded to the largest tree): the split feature and threshold (a row
     goes left where ``x <= threshold``; NaN goes left where `missing_left`), the children,
     whether the node is a leaf and its value. The raw score is `baseline` plus the value
-    of the leaf each tree reaches; the noise probability its logistic function."""
+    of the leaf each tree reaches; the noise probability its logistic function. These are
+    the stored arrays; `walk` is the layout they are scored with."""
 
     names: tuple[str, ...]
     feature: np.ndarray
@@ -365,12 +421,17 @@ class TreeModel:
     missing_left: np.ndarray
     value: np.ndarray
     baseline: float
+    walk: TreeWalk = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "walk", TreeWalk.of(self))
 
     def raw(self, x: np.ndarray) -> np.ndarray:
         """Return the raw score (log-odds of noise) of each row of `x` (`names` columns)."""
+        w = self.walk
         return doc_kernels.tree_sum(
-            np.ascontiguousarray(x, np.float64), self.feature, self.threshold, self.left,
-            self.right, self.leaf, self.missing_left, self.value, self.baseline,
+            np.ascontiguousarray(x, np.float64), w.node, w.threshold, w.value, w.depth,
+            self.baseline,
         )  # fmt: skip
 
     def proba(self, x: np.ndarray) -> np.ndarray:
@@ -418,23 +479,32 @@ class LineScorer:
     tokens: TokenTable
     threshold: float
 
-    def inputs(self, lines: Lines, features: np.ndarray) -> np.ndarray:
-        """Return the trees' inputs (`MODEL_INPUTS`) of every line."""
-        dense = dense_features(features, lines.doc_starts)
-        return np.hstack([dense, token_inputs(lines, self.tokens)])
+    def inputs(
+        self, lines: Lines, features: np.ndarray, rows: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Return the trees' inputs (`MODEL_INPUTS`) of every line (only where `rows` is
+        True, when given), each block of columns written once into the result."""
+        blocks = [*_dense_blocks(features, lines.doc_starts), token_inputs(lines, self.tokens)]
+        picked = np.arange(len(features)) if rows is None else np.flatnonzero(rows)
+        out = np.empty((len(picked), sum(block.shape[1] for block in blocks)))
+        at = 0
+        for block in blocks:
+            out[:, at : at + block.shape[1]] = block[picked]
+            at += block.shape[1]
+        return out
 
     def score(
         self, lines: Lines, features: np.ndarray, rows: np.ndarray | None = None
     ) -> np.ndarray:
-        """Return the noise probability of each line from `lines` (scanned with hashing)
-        and its `named_features` (only where `rows` is True, when given; 0 elsewhere)."""
+        """Return the noise probability of each line from `lines` and its
+        `named_features` (only where `rows` is True, when given; 0 elsewhere)."""
         if not len(features):
             return np.zeros(0)
-        x = self.inputs(lines, features)
+        x = self.inputs(lines, features, rows)
         if rows is None:
             return self.model.proba(x)
         out = np.zeros(len(features))
-        out[rows] = self.model.proba(x[rows])
+        out[rows] = self.model.proba(x)
         return out
 
 

@@ -2,7 +2,9 @@
 hashed lexical features.
 
 * `intern` numbers distinct sequences exactly (a hash table; equal hashes are compared
-  value by value), and finds each new one in a fixed lexicon on the way (`index`);
+  value by value), and finds each new one in a fixed lexicon on the way (`index`); the
+  scanner hashes the letter runs as it writes them (``boilerplate_kernels``), other
+  sequences are hashed by `fnv_states`;
 * `stop_hits` counts each line's stop words, given a language bit mask per word;
 * `hashed_buckets` / `hashed_logits`: the hashed unigram, bigram and character n-gram
   features of each line, as buckets (for fitting) or summed under weights (scoring),
@@ -28,12 +30,43 @@ def _fmix64(h):
     return h ^ (h >> np.uint64(33))
 
 
+#: FNV-1a over the values of a sequence; `_finish` mixes in its length.
+FNV_BASIS = np.uint64(0xCBF29CE484222325)
+FNV_PRIME = np.uint64(0x100000001B3)
+
+
 @njit(cache=True, nogil=True, inline="always")
-def _hash(values, start, stop):
-    h = np.uint64(0xCBF29CE484222325)
+def _fnv(values, start, stop):
+    h = FNV_BASIS
     for j in range(start, stop):
-        h = (h ^ np.uint64(values[j])) * np.uint64(0x100000001B3)
-    return _fmix64(h ^ np.uint64(stop - start))
+        h = (h ^ np.uint64(values[j])) * FNV_PRIME
+    return h
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _finish(state, size):
+    """The hash of a sequence of `size` values from its FNV-1a `state`."""
+    return _fmix64(state ^ np.uint64(size))
+
+
+@njit(cache=True, nogil=True)
+def fnv_states(values, offsets):
+    """The FNV-1a state of each sequence ``values[offsets[i]:offsets[i + 1]]`` (`intern`)."""
+    n = len(offsets) - 1
+    out = np.empty(n, dtype=np.uint64)
+    for t in range(n):
+        out[t] = _fnv(values, offsets[t], offsets[t + 1])
+    return out
+
+
+_TAG = np.uint64(0xFFFFFFFF00000000)
+_ID = np.uint64(0xFFFFFFFF)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _entry(h, d):
+    """A `_probe` table entry: the high half of hash `h` and 1 + the id `d`."""
+    return (h & _TAG) | np.uint64(d + 1)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -41,37 +74,40 @@ def _probe(table, h, kept, kept_offsets, values, start, stop):
     """Return ``(entry, id)`` of ``values[start:stop]`` (hash `h`) in `table`: the entry
     holding it and its id, or the empty entry where it would go and -1.
 
-    `table` is open-addressing, two words per entry: the hash, and 1 + the id (0:
-    empty); equal hashes are compared value by value with ``kept[kept_offsets[id]:...]``.
+    `table` is open-addressing from the low bits of the hash, one word per entry
+    (`_entry`; 0: empty), so a table of most batches' words stays in cache; where the
+    high halves of the hashes agree, the values are compared with
+    ``kept[kept_offsets[id]:...]``.
     """
-    mask = len(table) // 2 - 1
-    entry = 2 * np.int64(h & np.uint64(mask))
-    while table[entry + 1]:
-        d = np.int64(table[entry + 1]) - 1
-        if table[entry] == h and same(
-            kept, kept_offsets[d], kept_offsets[d + 1], values, start, stop
+    mask = np.uint64(len(table) - 1)
+    entry = h & mask  # unsigned: numba leaves out the wraparound of negative indices
+    tag = h & _TAG
+    while table[entry]:
+        d = (table[entry] & _ID) - np.uint64(1)
+        if table[entry] & _TAG == tag and same(
+            kept, kept_offsets[d], kept_offsets[d + np.uint64(1)], values, start, stop
         ):
-            return entry, d
-        entry = (entry + 2) & (2 * mask + 1)
-    return entry, -1
+            return np.int64(entry), np.int64(d)
+        entry = (entry + np.uint64(1)) & mask
+    return np.int64(entry), -1
 
 
 @njit(cache=True, nogil=True)
 def _table(hashes, count, size):
     """A `_probe` table of `size` entries holding ids ``0..count-1`` of `hashes`."""
-    table = np.zeros(2 * size, dtype=np.uint64)
+    table = np.zeros(size, dtype=np.uint64)
     for d in range(count):
-        entry = 2 * np.int64(hashes[d] & np.uint64(size - 1))
-        while table[entry + 1]:
-            entry = (entry + 2) & (2 * size - 1)
-        table[entry] = hashes[d]
-        table[entry + 1] = d + 1
+        entry = np.int64(hashes[d] & np.uint64(size - 1))
+        while table[entry]:
+            entry = (entry + 1) & (size - 1)
+        table[entry] = _entry(hashes[d], d)
     return table
 
 
 @njit(cache=True, nogil=True)
-def intern(values, offsets, lexicon_values, lexicon_offsets, lexicon_table):
-    """Number the distinct sequences ``values[offsets[i]:offsets[i + 1]]`` (exact).
+def intern(values, offsets, states, lexicon_values, lexicon_offsets, lexicon_table):
+    """Number the distinct sequences ``values[offsets[i]:offsets[i + 1]]`` (exact), whose
+    FNV-1a states are `states` (`fnv_states`).
 
     Returns ``(ids, known)``: the id of every sequence, ids in order of first
     occurrence; and for each id the index of the equal sequence of the lexicon (-1:
@@ -81,7 +117,7 @@ def intern(values, offsets, lexicon_values, lexicon_offsets, lexicon_table):
     """
     n = len(offsets) - 1
     size = 1024
-    table = np.zeros(2 * size, dtype=np.uint64)
+    table = np.zeros(size, dtype=np.uint64)
     hashes = np.empty(n, dtype=np.uint64)  # of each distinct sequence
     ids = np.empty(n, dtype=np.int64)
     known = np.empty(n, dtype=np.int64)
@@ -91,13 +127,12 @@ def intern(values, offsets, lexicon_values, lexicon_offsets, lexicon_table):
     distinct = 0
     for t in range(n):
         start, stop = offsets[t], offsets[t + 1]
-        h = _hash(values, start, stop)
+        h = _finish(states[t], stop - start)
         entry, d = _probe(table, h, kept, kept_offsets, values, start, stop)
         if d >= 0:
             ids[t] = d
             continue
-        table[entry] = h
-        table[entry + 1] = distinct + 1
+        table[entry] = _entry(h, distinct)
         hashes[distinct] = h
         at = kept_offsets[distinct]
         if at + stop - start > len(kept):
@@ -126,7 +161,7 @@ def index(values, offsets):
         size *= 2
     hashes = np.empty(n, dtype=np.uint64)
     for t in range(n):
-        hashes[t] = _hash(values, offsets[t], offsets[t + 1])
+        hashes[t] = _finish(_fnv(values, offsets[t], offsets[t + 1]), offsets[t + 1] - offsets[t])
     return _table(hashes, n, size)
 
 

@@ -25,6 +25,7 @@ from cleanse.stages.boilerplate_model import (
     LINE_FEATURES,
     PROSE_MIN_WORDS,
     LineScorer,
+    TreeModel,
     token_inputs,
 )
 from cleanse.stages.boilerplate_model import (
@@ -207,6 +208,11 @@ def scores(scorer: LineScorer, texts: Sequence[str], features: np.ndarray) -> np
     model = scorer.model
     tokens = token_inputs(scan(list(texts), split=False), scorer.tokens)
     inputs = np.hstack([model_inputs(features), tokens])
+    return 1.0 / (1.0 + np.exp(-tree_raw(model, inputs)))
+
+
+def tree_raw(model: TreeModel, inputs: np.ndarray) -> np.ndarray:
+    """The raw score of each row of `inputs`: each row walks each stored tree in Python."""
     feature, threshold = model.feature.tolist(), model.threshold.tolist()
     left, right, leaf = model.left.tolist(), model.right.tolist(), model.leaf.tolist()
     missing_left, value = model.missing_left.tolist(), model.value.tolist()
@@ -221,7 +227,7 @@ def scores(scorer: LineScorer, texts: Sequence[str], features: np.ndarray) -> np
                 node = left[t][node] if go_left else right[t][node]
             total += value[t][node]
         raw.append(total)
-    return 1.0 / (1.0 + np.exp(-np.array(raw)))
+    return np.array(raw)
 
 
 def line_reasons(
