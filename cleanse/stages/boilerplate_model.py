@@ -9,7 +9,9 @@ bullets, pipes, glued menu words, links, dates, phrase and credit matches, repet
 position, whether it sits in the document's main prose block; the same for the lines one
 and two before and after; and document context: where the line sits relative to the
 first and last prose line, jusText's classes (before and after its context smoothing),
-means over windows of ±1, ±2, ±5 lines, run lengths, document means (`DENSE_FEATURES`).
+means over windows of ±1, ±2, ±5 lines, run lengths, document means (`DENSE_FEATURES`);
+the line's character shape: separators, addresses, numbers, word lengths, capitals, how
+it starts and ends (``boilerplate_shape.SHAPE_FEATURES``).
 
 Features are computed for every line of a batch of documents at once from
 ``boilerplate_lines.Lines`` (one compiled scan); the single-document functions
@@ -35,7 +37,9 @@ import numpy as np
 from cleanse.stages import boilerplate_doc_kernels as doc_kernels
 from cleanse.stages import boilerplate_kernels as k
 from cleanse.stages import boilerplate_tokens as token_kernels
+from cleanse.stages.boilerplate_chars import TABLES
 from cleanse.stages.boilerplate_lines import Lines, scan
+from cleanse.stages.boilerplate_shape import SHAPE_FEATURES, shape_features
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 WEIGHTS_PATH = DATA_DIR / "boilerplate_weights.json"
@@ -78,8 +82,9 @@ TOKEN_INPUTS: tuple[str, ...] = (
     "token_mean", "token_max", "token_min", "token_first", "token_known_share",
     "token_doc_mean", "token_window2",
 )  # fmt: skip
-#: The trees' inputs, in column order.
-MODEL_INPUTS: tuple[str, ...] = DENSE_FEATURES + TOKEN_INPUTS
+#: The trees' inputs, in column order: `DENSE_FEATURES`, the line's character shape
+#: (``boilerplate_shape.SHAPE_FEATURES``), `TOKEN_INPUTS`.
+MODEL_INPUTS: tuple[str, ...] = DENSE_FEATURES + SHAPE_FEATURES + TOKEN_INPUTS
 CONTEXT_FEATURES: tuple[str, ...] = (
     "line_score", "prev_score", "next_score", "window3_score", "window10_score",
     "content_before", "content_after", "doc_mean_score",
@@ -277,6 +282,11 @@ def line_tokens(lines: Lines) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return pairs >> 32, pairs & 0xFFFFFFFF, first
 
 
+def shape_inputs(lines: Lines) -> np.ndarray:
+    """Return the ``SHAPE_FEATURES`` of every line of `lines` (``boilerplate_shape``)."""
+    return shape_features(lines.data, lines.stats, TABLES.flags)
+
+
 def token_inputs(lines: Lines, table: TokenTable) -> np.ndarray:
     """Return the `TOKEN_INPUTS` of every line of `lines` (scanned with hashing) under
     `table` (``boilerplate_doc_kernels.token_inputs``); each value reads only the line's
@@ -421,7 +431,7 @@ class LineScorer:
     def inputs(self, lines: Lines, features: np.ndarray) -> np.ndarray:
         """Return the trees' inputs (`MODEL_INPUTS`) of every line."""
         dense = dense_features(features, lines.doc_starts)
-        return np.hstack([dense, token_inputs(lines, self.tokens)])
+        return np.hstack([dense, shape_inputs(lines), token_inputs(lines, self.tokens)])
 
     def score(
         self, lines: Lines, features: np.ndarray, rows: np.ndarray | None = None
