@@ -282,9 +282,11 @@ def line_tokens(lines: Lines) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return pairs >> 32, pairs & 0xFFFFFFFF, first
 
 
-def shape_inputs(lines: Lines) -> np.ndarray:
-    """Return the ``SHAPE_FEATURES`` of every line of `lines` (``boilerplate_shape``)."""
-    return shape_features(lines.data, lines.stats, TABLES.flags)
+def shape_inputs(lines: Lines, rows: np.ndarray | None = None) -> np.ndarray:
+    """Return the ``SHAPE_FEATURES`` of every line of `lines` (``boilerplate_shape``); only
+    where `rows` is True when given (zeros elsewhere: each line's are its own)."""
+    selected = np.ones(len(lines), dtype=bool) if rows is None else rows
+    return shape_features(lines.data, lines.stats, TABLES.flags, selected)
 
 
 def token_inputs(lines: Lines, table: TokenTable) -> np.ndarray:
@@ -428,10 +430,13 @@ class LineScorer:
     tokens: TokenTable
     threshold: float
 
-    def inputs(self, lines: Lines, features: np.ndarray) -> np.ndarray:
-        """Return the trees' inputs (`MODEL_INPUTS`) of every line."""
+    def inputs(
+        self, lines: Lines, features: np.ndarray, rows: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Return the trees' inputs (`MODEL_INPUTS`) of every line (right only where
+        `rows` is True, when given: the per-line shape inputs are computed there only)."""
         dense = dense_features(features, lines.doc_starts)
-        return np.hstack([dense, shape_inputs(lines), token_inputs(lines, self.tokens)])
+        return np.hstack([dense, shape_inputs(lines, rows), token_inputs(lines, self.tokens)])
 
     def score(
         self, lines: Lines, features: np.ndarray, rows: np.ndarray | None = None
@@ -440,7 +445,7 @@ class LineScorer:
         and its `named_features` (only where `rows` is True, when given; 0 elsewhere)."""
         if not len(features):
             return np.zeros(0)
-        x = self.inputs(lines, features)
+        x = self.inputs(lines, features, rows)
         if rows is None:
             return self.model.proba(x)
         out = np.zeros(len(features))

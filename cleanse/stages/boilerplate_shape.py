@@ -41,10 +41,26 @@ _SEPARATOR_TOKEN = np.array(
     dtype=np.int64,
 )  # fmt: skip
 _BRACKETS = np.array([0x28, 0x29, 0x5B, 0x5D, 0x7B, 0x7D], dtype=np.int64)
-#: " “ ” « » „
+#: Straight and curly double quotes, guillemets, the low double quote.
 _QUOTES = np.array([0x22, 0x201C, 0x201D, 0xAB, 0xBB, 0x201E], dtype=np.int64)
 #: Characters a numeric token may hold besides digits: . , : / -
 _NUMERIC = np.array([0x2E, 0x2C, 0x3A, 0x2F, 0x2D], dtype=np.int64)
+#: Bits of `_CLASS`, one lookup per character instead of scanning the sets above.
+SEPARATOR, SEPARATOR_TOKEN, BRACKET, QUOTE, NUMERIC = 1, 2, 4, 8, 16
+
+
+def _class_table() -> np.ndarray:
+    sets = {
+        SEPARATOR: _SEPARATORS, SEPARATOR_TOKEN: _SEPARATOR_TOKEN, BRACKET: _BRACKETS,
+        QUOTE: _QUOTES, NUMERIC: _NUMERIC,
+    }  # fmt: skip
+    table = np.zeros(max(int(codes.max()) for codes in sets.values()) + 1, dtype=np.uint8)
+    for bit, codes in sets.items():
+        table[codes] |= bit
+    return table
+
+
+_CLASS = _class_table()
 #: Lower-cased ASCII patterns of an address or a copyright line.
 _URL_PATTERNS = ("://", "www.", ".com", ".org", ".net", ".htm", ".php", ".asp", ".info")
 _COPYRIGHT_PATTERNS = ("(c)", "copyright", "\N{COPYRIGHT SIGN}")
@@ -61,11 +77,9 @@ _COPY_CODES, _COPY_STARTS = _pattern_table(_COPYRIGHT_PATTERNS)
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _member(c, table):
-    for x in table:  # noqa: SIM110 (a loop numba compiles)
-        if x == c:
-            return True
-    return False
+def _is(c, bit):
+    """Whether code point `c` is in the set of `bit` (`_CLASS`)."""
+    return c < len(_CLASS) and (_CLASS[c] & bit) != 0
 
 
 @njit(cache=True, nogil=True)
@@ -89,7 +103,7 @@ def _token(cps, s, e, flags, out_row):
     n = e - s
     sep = n <= 3
     for k in range(s, e):
-        if not _member(cps[k], _SEPARATOR_TOKEN):
+        if not _is(cps[k], SEPARATOR_TOKEN):
             sep = False
             break
     out_row[0] += sep
@@ -101,7 +115,7 @@ def _token(cps, s, e, flags, out_row):
         b -= 1
     numeric = a < b and (flags[cps[a]] & DECIMAL) != 0
     for k in range(a, b):
-        if not (flags[cps[k]] & DECIMAL or _member(cps[k], _NUMERIC)):
+        if not (flags[cps[k]] & DECIMAL or _is(cps[k], NUMERIC)):
             numeric = False
             break
     out_row[1] += numeric
@@ -135,15 +149,18 @@ def _token(cps, s, e, flags, out_row):
 
 
 @njit(cache=True, nogil=True)
-def shape_features(data, stats, flags):
-    """The `SHAPE_FEATURES` of every line (rows of `stats`, its stripped bytes in `data`);
-    every character of the lines must be in `flags` (``boilerplate_chars.TABLES``)."""
+def shape_features(data, stats, flags, selected):
+    """The `SHAPE_FEATURES` of every line where `selected` (rows of `stats`, its stripped
+    bytes in `data`; zeros elsewhere); every character of the lines must be in `flags`
+    (``boilerplate_chars.TABLES``)."""
     n = stats.shape[0]
     out = np.zeros((n, len(SHAPE_FEATURES)))
     cps = np.zeros(64, dtype=np.int64)
     lo = np.zeros(64, dtype=np.int64)
     token = np.zeros(7)
     for i in range(n):
+        if not selected[i]:
+            continue
         a, b = stats[i, BYTE_START], stats[i, BYTE_STOP]
         if len(cps) < b - a + 1:
             cps = np.zeros(2 * (b - a) + 1, dtype=np.int64)
@@ -176,9 +193,9 @@ def shape_features(data, stats, flags):
             if start < 0:
                 start = k
             punct += (f & PUNCT) != 0
-            separators += _member(c, _SEPARATORS)
-            brackets += _member(c, _BRACKETS)
-            quotes += _member(c, _QUOTES)
+            separators += _is(c, SEPARATOR)
+            brackets += _is(c, BRACKET)
+            quotes += _is(c, QUOTE)
         row = out[i]
         words = max(tokens, 1)
         row[0] = punct / m
