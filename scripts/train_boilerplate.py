@@ -11,9 +11,11 @@ stage scores with numpy and numba only (``boilerplate_model.TreeModel``), no skl
 
 The model: scikit-learn's ``HistGradientBoostingClassifier`` (`PARAMS`) on the named
 features of each line, its neighbours and its document (``boilerplate_model.
-DENSE_FEATURES``) and on its tokens' smoothed noise log-odds (``TOKEN_INPUTS``) from a
-table of the tokens seen in at least `MIN_DOC_FREQ` training documents; the trees learn
-from token inputs cross-fitted over document folds (`fit`).
+DENSE_FEATURES``), the line's character shape (``boilerplate_shape.SHAPE_FEATURES``) and
+its tokens' smoothed noise log-odds (``TOKEN_INPUTS``) from a table of the tokens seen in
+at least `MIN_DOC_FREQ` training documents; the trees learn from token inputs
+cross-fitted over document folds, and only from the lines the stage scores (not
+``boilerplate.prose`` lines, which it keeps; `fit`).
 
 The threshold: the highest-F1 cut (0.01 steps) whose whole decision (scores and the
 phrase/credit/repeat/heading/prose rules of ``boilerplate.decide``) keeps at least
@@ -42,7 +44,7 @@ for path in (REPO, REPO / "scripts"):
 
 from eval_boilerplate import DEFAULT_DATA, LabelledDoc, Scores, load_oscar  # noqa: E402
 
-from cleanse.stages.boilerplate import decide  # noqa: E402
+from cleanse.stages.boilerplate import decide, prose  # noqa: E402
 from cleanse.stages.boilerplate_lines import Lines, scan  # noqa: E402
 from cleanse.stages.boilerplate_model import (  # noqa: E402
     MODEL_INPUTS,
@@ -54,6 +56,7 @@ from cleanse.stages.boilerplate_model import (  # noqa: E402
     dense_features,
     line_tokens,
     named_features,
+    shape_inputs,
     token_inputs,
 )
 
@@ -88,6 +91,7 @@ class Corpus:
     docs: list[LabelledDoc]
     lines: Lines
     features: np.ndarray
+    #: the inputs of the trees before the token inputs (``MODEL_INPUTS``)
     dense: np.ndarray
     labels: np.ndarray
     doc_of: np.ndarray
@@ -119,9 +123,10 @@ def prepare(docs: Sequence[LabelledDoc]) -> Corpus:
     lines = scan(texts, split=False, doc_of_row=_with_tail(doc_of_row, len(docs)))
     assert len(lines) == len(texts), "the scanner and str.strip disagree on a blank line"
     features = named_features(lines)
+    dense = np.hstack([dense_features(features, lines.doc_starts), shape_inputs(lines)])
     return Corpus(
-        list(docs), lines, features, dense_features(features, lines.doc_starts),
-        np.array(labels, dtype=bool), lines.doc_of_line, blank,
+        list(docs), lines, features, dense, np.array(labels, dtype=bool), lines.doc_of_line,
+        blank,
     )  # fmt: skip
 
 
@@ -178,7 +183,9 @@ def fit(corpus: Corpus, docs: np.ndarray) -> LineScorer:
 
     The trees learn from token inputs cross-fitted over `FOLDS` folds of those documents
     (each line's from a table without its own document), as new documents will see them;
-    the table shipped is built on all of them. The threshold is left at 0.5.
+    the table shipped is built on all of them. The trees learn only from the lines they
+    judge: ``boilerplate.prose`` lines are kept whatever their score (and the stage does
+    not score them). The threshold is left at 0.5.
     """
     index = np.flatnonzero(docs)
     inner = assign_folds(corpus.languages[index], FOLDS, seed=SEED + 7)
@@ -190,7 +197,8 @@ def fit(corpus: Corpus, docs: np.ndarray) -> LineScorer:
         table = token_table(corpus, corpus.rows(docs & ~held))
         tokens[rows] = token_inputs(corpus.lines, table)[rows]
     train = corpus.rows(docs)
-    model = fit_trees(np.hstack([corpus.dense, tokens])[train], corpus.labels[train])
+    judged = train & ~prose(corpus.lines, corpus.features)
+    model = fit_trees(np.hstack([corpus.dense, tokens])[judged], corpus.labels[judged])
     return LineScorer(model=model, tokens=token_table(corpus, train), threshold=0.5)
 
 
@@ -280,8 +288,9 @@ def write_model(scorer: LineScorer, threshold: float, corpus: Corpus, note: str)
             "strip_boilerplate line scorer fitted by scripts/train_boilerplate.py on every "
             "labelled line of line-quality-oscar present (train+dev de/en/es/fi, dev fr/sv): "
             "gradient-boosted trees (boilerplate_trees.npz) over the named features of a "
-            "line, its neighbours and its document, and its tokens' noise log-odds (the "
-            "token table in the same file); the score is the probability of noise."
+            "line, its neighbours and its document, its character shape, and its tokens' "
+            "noise log-odds (the token table in the same file), fitted on the lines the "
+            "stage scores (not prose); the score is the probability of noise."
         ),
         "trained_on": {
             "docs": len(corpus.docs),

@@ -232,6 +232,7 @@ def line_reasons(
     scores,
     cut,
     sentence_log_words,
+    heading_min_log_words,
     heading_log_words,
     prose_stop,
     unspaced_prose,
@@ -266,7 +267,7 @@ def line_reasons(
             heading[j - a] = (
                 (reasons[j] == LOW_CONTENT or reasons[j] == REPEATED)
                 and not end[j]
-                and log_words[j] <= heading_log_words
+                and heading_min_log_words <= log_words[j] <= heading_log_words
                 and not repeated[j]
                 and reasons[j + 1] == KEEP
                 and end[j + 1]

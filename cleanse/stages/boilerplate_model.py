@@ -9,7 +9,9 @@ bullets, pipes, glued menu words, links, dates, phrase and credit matches, repet
 position, whether it sits in the document's main prose block; the same for the lines one
 and two before and after; and document context: where the line sits relative to the
 first and last prose line, jusText's classes (before and after its context smoothing),
-means over windows of ±1, ±2, ±5 lines, run lengths, document means (`DENSE_FEATURES`).
+means over windows of ±1, ±2, ±5 lines, run lengths, document means (`DENSE_FEATURES`);
+the line's character shape: separators, addresses, numbers, word lengths, capitals, how
+it starts and ends (``boilerplate_shape.SHAPE_FEATURES``).
 
 Features are computed for every line of a batch of documents at once from
 ``boilerplate_lines.Lines`` (one compiled scan); the single-document functions
@@ -35,7 +37,9 @@ import numpy as np
 from cleanse.stages import boilerplate_doc_kernels as doc_kernels
 from cleanse.stages import boilerplate_kernels as k
 from cleanse.stages import boilerplate_tokens as token_kernels
+from cleanse.stages.boilerplate_chars import TABLES
 from cleanse.stages.boilerplate_lines import Lines, scan
+from cleanse.stages.boilerplate_shape import SHAPE_FEATURES, shape_features
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 WEIGHTS_PATH = DATA_DIR / "boilerplate_weights.json"
@@ -78,8 +82,9 @@ TOKEN_INPUTS: tuple[str, ...] = (
     "token_mean", "token_max", "token_min", "token_first", "token_known_share",
     "token_doc_mean", "token_window2",
 )  # fmt: skip
-#: The trees' inputs, in column order.
-MODEL_INPUTS: tuple[str, ...] = DENSE_FEATURES + TOKEN_INPUTS
+#: The trees' inputs, in column order: `DENSE_FEATURES`, the line's character shape
+#: (``boilerplate_shape.SHAPE_FEATURES``), `TOKEN_INPUTS`.
+MODEL_INPUTS: tuple[str, ...] = DENSE_FEATURES + SHAPE_FEATURES + TOKEN_INPUTS
 CONTEXT_FEATURES: tuple[str, ...] = (
     "line_score", "prev_score", "next_score", "window3_score", "window10_score",
     "content_before", "content_after", "doc_mean_score",
@@ -280,6 +285,13 @@ def line_tokens(lines: Lines) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     some = sizes > 0
     first[some] = tokens[lines.hash_starts[:-1][some]]
     return pairs >> 32, pairs & 0xFFFFFFFF, first
+
+
+def shape_inputs(lines: Lines, rows: np.ndarray | None = None) -> np.ndarray:
+    """Return the ``SHAPE_FEATURES`` of every line of `lines` (``boilerplate_shape``); only
+    where `rows` is True when given (zeros elsewhere: each line's are its own)."""
+    selected = np.ones(len(lines), dtype=bool) if rows is None else rows
+    return shape_features(lines.data, lines.stats, TABLES.flags, selected)
 
 
 def token_inputs(lines: Lines, table: TokenTable) -> np.ndarray:
@@ -483,8 +495,13 @@ class LineScorer:
         self, lines: Lines, features: np.ndarray, rows: np.ndarray | None = None
     ) -> np.ndarray:
         """Return the trees' inputs (`MODEL_INPUTS`) of every line (only where `rows` is
-        True, when given), each block of columns written once into the result."""
-        blocks = [*_dense_blocks(features, lines.doc_starts), token_inputs(lines, self.tokens)]
+        True, when given: the per-line shape inputs are computed there only), each block
+        of columns written once into the result."""
+        blocks = [
+            *_dense_blocks(features, lines.doc_starts),
+            shape_inputs(lines, rows),
+            token_inputs(lines, self.tokens),
+        ]
         picked = np.arange(len(features)) if rows is None else np.flatnonzero(rows)
         out = np.empty((len(picked), sum(block.shape[1] for block in blocks)))
         at = 0

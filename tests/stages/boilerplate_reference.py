@@ -32,6 +32,7 @@ from cleanse.stages.boilerplate_model import (
     dense_features as model_inputs,
 )
 from cleanse.stages.boilerplate_phrases import is_credit, is_phrase
+from cleanse.stages.boilerplate_shape import SHAPE_FEATURES
 from cleanse.stages.stopwords import WORD_RE, detect_language, stopword_set
 
 INNER_SENTENCE_RE = re.compile(r"[.!?][\"')\u201d\u2019\u00bb]?\s+\S")
@@ -185,6 +186,72 @@ def hashed_features(lines: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.nd
     return np.array(rows, dtype=np.int64), np.array(buckets, dtype=np.int64), np.array(weights)
 
 
+SEPARATORS = "|\u00bb\u00ab\u00b7\u2022\u203a\u2039/\\>\u2013\u2014_=~*#+"
+SEPARATOR_TOKEN = "|\u00bb\u00ab\u00b7\u2022\u203a\u2039/\\>\u2013\u2014-:*+~"
+URL_PATTERNS = ("://", "www.", ".com", ".org", ".net", ".htm", ".php", ".asp", ".info")
+COPYRIGHT_PATTERNS = ("(c)", "copyright", "\N{COPYRIGHT SIGN}")
+YEAR_RE = re.compile(r"(?<!\d)(?:19|20)[0-9]{2}(?!\d)")
+ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+PUNCT_RE = re.compile(r"[^\w\s]")
+
+
+def _letter(ch: str) -> bool:
+    return re.fullmatch(r"[^\W\d_]", ch) is not None
+
+
+def _numeric(token: str) -> bool:
+    core = re.sub(r"^\W+|\W+$", "", token)
+    return bool(core) and re.fullmatch(r"\d[\d.,:/-]*", core) is not None
+
+
+def _email(token: str) -> bool:
+    at = token.find("@")
+    return 0 < at < len(token) - 1 and any(
+        token[k] == "." and re.fullmatch(r"\w", token[k + 1]) for k in range(at + 2, len(token) - 1)
+    )
+
+
+def shape_features(lines: Sequence[str]) -> np.ndarray:
+    """``boilerplate_shape.SHAPE_FEATURES`` of each (stripped, non-blank) line."""
+    rows = []
+    for line in lines:
+        m = len(line)
+        tokens = line.split()
+        words = max(len(tokens), 1)
+        lowered = line.translate(ASCII_LOWER)
+        first, last = line[0], line[-1]
+        rows.append([
+            len(PUNCT_RE.findall(line)) / m,
+            sum(ch.isspace() for ch in line) / m,
+            math.log1p(sum(ch in SEPARATORS for ch in line)),
+            math.log1p(sum(len(t) <= 3 and all(ch in SEPARATOR_TOKEN for ch in t) for t in tokens)),
+            any(p in lowered for p in URL_PATTERNS),
+            any(_email(t) for t in tokens),
+            YEAR_RE.search(line) is not None,
+            any(p in lowered for p in COPYRIGHT_PATTERNS),
+            sum(_numeric(t) for t in tokens) / words,
+            math.log1p(sum(len(t) for t in tokens) / words),
+            math.log1p(max((len(t) for t in tokens), default=0)),
+            sum(len(t) <= 2 for t in tokens) / words,
+            re.fullmatch(r"\d", first) is not None,
+            first.isupper(),
+            _letter(first) and not first.isupper(),
+            last == ":",
+            re.fullmatch(r"\d", last) is not None,
+            last == "?",
+            _letter(last),
+            any(ch in "()[]{}" for ch in line),
+            any(ch in '"\u201c\u201d\u00ab\u00bb\u201e' for ch in line),
+            sum(
+                len(t) > 1
+                and any(ch.isupper() for ch in t)
+                and not any(_letter(ch) and not ch.isupper() for ch in t)
+                for t in tokens
+            ) / words,
+        ])  # fmt: skip
+    return np.array(rows, dtype=np.float64).reshape(len(lines), len(SHAPE_FEATURES))
+
+
 def context_features(scores: np.ndarray) -> np.ndarray:
     count = len(scores)
     padded = np.concatenate([np.ones(10), scores, np.ones(10)])
@@ -207,7 +274,7 @@ def scores(scorer: LineScorer, texts: Sequence[str], features: np.ndarray) -> np
     """The tree ensemble on one document: each line walks each tree in Python."""
     model = scorer.model
     tokens = token_inputs(scan(list(texts), split=False), scorer.tokens)
-    inputs = np.hstack([model_inputs(features), tokens])
+    inputs = np.hstack([model_inputs(features), shape_features(texts), tokens])
     return 1.0 / (1.0 + np.exp(-tree_raw(model, inputs)))
 
 
@@ -259,7 +326,7 @@ def line_reasons(
         for j in range(len(reasons) - 1)
         if reasons[j] in ("low_content", "repeated")
         and not end[j]
-        and words[j] <= math.log1p(15)
+        and math.log1p(4) <= words[j] <= math.log1p(15)
         and not repeated[j]
         and reasons[j + 1] is None
         and end[j + 1]

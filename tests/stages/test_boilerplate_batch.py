@@ -24,11 +24,13 @@ from cleanse.stages.boilerplate import (
     strip_batch,
     strip_texts,
 )
+from cleanse.stages.boilerplate_lines import scan
 from cleanse.stages.boilerplate_model import (
     context_features,
     hashed_features,
     line_features,
     load_scorer,
+    shape_inputs,
 )
 from conftest import make_batch, shared_data
 
@@ -65,6 +67,11 @@ documents = st.lists(lines, min_size=1, max_size=12)
 
 def nonblank(doc: list[str]) -> list[str]:
     return [line.strip() for line in doc if line.strip()]
+
+
+def shape(texts: list[str]) -> np.ndarray:
+    """The compiled ``SHAPE_FEATURES`` of one document's stripped lines."""
+    return shape_inputs(scan(texts, split=False))
 
 
 def sorted_triple(triple: tuple[np.ndarray, ...]) -> list[tuple[int, int, float]]:
@@ -105,6 +112,7 @@ def test_line_features_equal_the_scalar_definition(doc: list[str]) -> None:
     texts = nonblank(doc)
     if texts:
         assert np.array_equal(line_features(texts), reference.line_features(texts))
+        assert np.array_equal(shape(texts), reference.shape_features(texts))
         assert sorted_triple(hashed_features(texts)) == sorted_triple(
             reference.hashed_features(texts)
         )
@@ -208,6 +216,7 @@ def test_real_documents_equal_the_scalar_definition() -> None:
         texts = nonblank(doc)
         if texts:
             assert np.array_equal(line_features(texts), reference.line_features(texts))
+            assert np.array_equal(shape(texts), reference.shape_features(texts))
             assert sorted_triple(hashed_features(texts)) == sorted_triple(
                 reference.hashed_features(texts)
             )
