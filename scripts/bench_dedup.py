@@ -225,8 +225,7 @@ def run_cleanse(corpus: str, num_docs: int, args, *, workers: int = 1):
             for job in jobs:
                 _collect_shard(job)
         keys = iter_keys(Path(work), 0)
-        # As the engine: the barrier may use the (now idle) workers' threads.
-        result = stage.aggregate(keys, workdir=Path(work) / "barrier", threads=workers)
+        result = stage.aggregate(keys, workdir=Path(work) / "barrier")
         table = result.outputs()["duplicates"]
         pairs = [
             (int(a[4:]), int(b[4:]))

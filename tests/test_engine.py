@@ -104,7 +104,7 @@ def test_failed_run_leaves_old_output_whole(
 
     from cleanse.stages import exact_dedup
 
-    def boom(self, keys, *, workdir, threads=1):
+    def boom(self, keys, *, workdir):
         raise RuntimeError("crash inside the barrier")
 
     monkeypatch.setattr(exact_dedup.ExactDedup, "aggregate", boom)
@@ -124,7 +124,7 @@ def test_new_output_of_a_failed_run_never_appears(
 ) -> None:
     from cleanse.stages import exact_dedup
 
-    def boom(self, keys, *, workdir, threads=1):
+    def boom(self, keys, *, workdir):
         raise RuntimeError("crash")
 
     monkeypatch.setattr(exact_dedup.ExactDedup, "aggregate", boom)

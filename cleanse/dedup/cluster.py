@@ -37,7 +37,6 @@ from cleanse.dedup.index import (
     band_keys,
     choose_kept,
     components,
-    in_threads,
     similarity_function,
     unpack_edges,
     verified_edges,
@@ -223,14 +222,8 @@ class Intake:
         return ids, lengths, previous, values
 
 
-def cluster(
-    stage: NearDedup, keys: Iterable[pa.RecordBatch], *, workdir: Path, threads: int = 1
-) -> NearDedupResult:
-    """Cluster every collected signature of the corpus (see the module docstring).
-
-    `threads` > 1 sorts band partitions and verifies candidate pairs in that many
-    threads (see `cleanse.dedup.index`); the result does not depend on it.
-    """
+def cluster(stage: NearDedup, keys: Iterable[pa.RecordBatch], *, workdir: Path) -> NearDedupResult:
+    """Cluster every collected signature of the corpus (see the module docstring)."""
     from cleanse.dedup.stages import (
         MarkNearDuplicates,
         NearDedupResult,
@@ -260,7 +253,7 @@ def cluster(
         if total
         else np.zeros((0, stage.num_perm), np.uint32)
     )
-    similarity = in_threads(similarity_function(sets, signatures), threads)
+    similarity = similarity_function(sets, signatures)
     # Rank = position in id order: ties (repeated ids) keep arrival order.
     row_of_rank = np.asarray(pc.sort_indices(id_array), dtype=np.int64).astype(np.int32)
     rank_of_row = np.empty(total, dtype=np.int32)
@@ -280,7 +273,7 @@ def cluster(
     stats = EdgeStats()
     packed = [
         verified_edges(records, similarity, row_of_rank, stage.threshold, stats)
-        for records in spill.sorted_partitions(threads)
+        for records in spill.sorted_partitions()
     ]
     left, right = unpack_edges(
         np.unique(np.concatenate(packed)) if packed else np.zeros(0, np.uint64)

@@ -16,11 +16,6 @@ every number below is independent of batch boundaries and arrival order.
    hides a true pair.
 4. `components`: union-find over verified edges; the root of a component is its
    smallest rank.
-
-With ``threads`` > 1 (the engine's idle workers during the barrier), a partition is
-sorted as that many key ranges at once and candidate pairs are verified in that many
-slices at once (`sort_records`, `in_threads`): the compiled kernels release the GIL.
-The records, buckets and edges are the same as with one thread.
 """
 
 from __future__ import annotations
@@ -28,7 +23,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,9 +40,6 @@ PAIR_CHUNK = 16384
 SET_CHUNK = 1 << 22
 #: Rounds of re-starring a bucket around its failed members before giving up.
 MAX_ROUNDS = 64
-#: Fewer band records / candidate pairs than these are not worth handing to threads.
-THREADS_MIN_RECORDS = 1 << 15
-THREADS_MIN_PAIRS = 1 << 11
 
 _GOLDEN = 0x9E3779B97F4A7C15
 
@@ -247,64 +238,22 @@ class BandSpill:
                 with path.open("ab") as handle:
                     chunk.tofile(handle)
 
-    def sorted_partitions(self, threads: int = 1) -> Iterator[np.ndarray]:
+    def sorted_partitions(self) -> Iterator[np.ndarray]:
         """Yield each partition's records sorted by (key, rank), deleting its file."""
         for path in self.paths:
             records = np.fromfile(path, dtype=RECORD)
             path.unlink()
             if len(records):
-                yield sort_records(records, threads=threads, shared_bits=self.bits)
+                yield sort_records(records)
             del records
 
 
-def sort_records(records: np.ndarray, *, threads: int = 1, shared_bits: int = 0) -> np.ndarray:
-    """Return band records sorted by (key, rank), in the order ``np.lexsort`` gives.
-
-    With `threads` > 1 the records are first split into key ranges by the key bits
-    after the `shared_bits` top bits (that every record of a partition shares), each
-    range is sorted in its own thread, and the ranges follow each other in key order.
-    """
-    split_bits = int(np.ceil(np.log2(threads))) if threads > 1 else 0
-    if not split_bits or len(records) < THREADS_MIN_RECORDS or shared_bits + split_bits > 64:
-        keys, ranks = records["key"].copy(), records["rank"].copy()
-        kernels.sort_by_key_then_rank(keys, ranks)
-    else:
-        top = records["key"] << np.uint64(shared_bits)
-        part = (top >> np.uint64(64 - split_bits)).astype(np.uint16)
-        # A stable sort of 16-bit integers is numpy's radix sort: linear.
-        order = np.argsort(part, kind="stable")
-        bounds = np.searchsorted(part[order], np.arange((1 << split_bits) + 1)).tolist()
-        keys, ranks = records["key"][order], records["rank"][order]
-        del top, part, order
-        with ThreadPoolExecutor(threads, thread_name_prefix="band-sort") as pool:
-            done = pool.map(
-                lambda lo, hi: kernels.sort_by_key_then_rank(keys[lo:hi], ranks[lo:hi]),
-                bounds[:-1],
-                bounds[1:],
-            )
-            list(done)
+def sort_records(records: np.ndarray) -> np.ndarray:
+    """Return band records sorted by (key, rank), in the order ``np.lexsort`` gives."""
+    keys, ranks = records["key"].copy(), records["rank"].copy()
+    kernels.sort_by_key_then_rank(keys, ranks)
     records["key"], records["rank"] = keys, ranks
     return records
-
-
-def in_threads(
-    similarity: Callable[[np.ndarray, np.ndarray], np.ndarray], threads: int
-) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-    """Return `similarity` computed over `threads` slices of the pairs at once."""
-    if threads <= 1:
-        return similarity
-
-    def sliced(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-        if len(left) < THREADS_MIN_PAIRS:
-            return similarity(left, right)
-        bounds = np.linspace(0, len(left), threads + 1).astype(np.int64).tolist()
-        with ThreadPoolExecutor(threads, thread_name_prefix="verify") as pool:
-            parts = pool.map(
-                lambda lo, hi: similarity(left[lo:hi], right[lo:hi]), bounds[:-1], bounds[1:]
-            )
-            return np.concatenate(list(parts))
-
-    return sliced
 
 
 @dataclass(slots=True)

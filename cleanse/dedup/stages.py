@@ -219,17 +219,11 @@ class NearDedup:
             keep_type = live.schema.field(index).type
         return pa.RecordBatch.from_arrays(columns, schema=self.key_schema(keep_type))
 
-    def aggregate(
-        self, keys: Iterable[pa.RecordBatch], *, workdir: Path, threads: int = 1
-    ) -> NearDedupResult:
-        """Cluster every collected signature; return what to mark and report.
-
-        `threads`: band partitions sorted and verified at once (the engine passes its
-        worker count, idle during the barrier); the result does not depend on it.
-        """
+    def aggregate(self, keys: Iterable[pa.RecordBatch], *, workdir: Path) -> NearDedupResult:
+        """Cluster every collected signature; return what to mark and report."""
         from cleanse.dedup.cluster import cluster
 
-        return cluster(self, keys, workdir=Path(workdir), threads=threads)
+        return cluster(self, keys, workdir=Path(workdir))
 
 
 def column_or_nulls(batch: pa.RecordBatch, name: str, type_: pa.DataType) -> pa.Array:

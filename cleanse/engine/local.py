@@ -357,9 +357,7 @@ class LocalEngine:
             if index > 0:
                 shutil.rmtree(work_folder(staging, "rows", index - 1), ignore_errors=True)
             if segment.barrier is not None:
-                applied, summary = self._barrier(
-                    segment.barrier, staging, index, stats, metadata, threads=config.workers
-                )
+                applied, summary = self._barrier(segment.barrier, staging, index, stats, metadata)
                 barriers[segment.barrier.name] = summary
 
         self._write_empty_outputs(staging, schema, metadata)
@@ -437,19 +435,12 @@ class LocalEngine:
 
     @staticmethod
     def _barrier(
-        stage: Any,
-        staging: Path,
-        index: int,
-        stats: RunStats,
-        metadata: dict[str, Any],
-        *,
-        threads: int,
+        stage: Any, staging: Path, index: int, stats: RunStats, metadata: dict[str, Any]
     ) -> tuple[Stage, Any]:
         started = time.perf_counter()
         workdir = work_folder(staging, "barrier", index)
         workdir.mkdir(parents=True, exist_ok=True)
-        # The workers are idle during the barrier: it may use as many threads.
-        aggregate = stage.aggregate(iter_keys(staging, index), workdir=workdir, threads=threads)
+        aggregate = stage.aggregate(iter_keys(staging, index), workdir=workdir)
         for name, table in aggregate.outputs().items():
             write_table(table, staging / name, prefix=f"part-{stage.name}", metadata=metadata)
         summary = dict(aggregate.summary())

@@ -61,11 +61,7 @@ class CorpusStage(Protocol):
 
     def collect(self, batch: pa.RecordBatch) -> pa.RecordBatch: ...
 
-    # `threads`: how many threads the barrier may use (the engine's workers are idle
-    # then); the result must not depend on it.
-    def aggregate(
-        self, keys: Iterable[pa.RecordBatch], *, workdir: Path, threads: int = 1
-    ) -> Aggregate: ...
+    def aggregate(self, keys: Iterable[pa.RecordBatch], *, workdir: Path) -> Aggregate: ...
 
 
 def is_corpus_stage(stage: object) -> bool:

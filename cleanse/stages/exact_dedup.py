@@ -75,13 +75,8 @@ class ExactDedup:
             [live.column(ID), pa.array(hashes, type=pa.binary(16))], schema=KEY_SCHEMA
         )
 
-    def aggregate(
-        self, keys: Iterable[pa.RecordBatch], *, workdir: Path, threads: int = 1
-    ) -> ExactDuplicates:
-        """Group equal hashes; the smallest id of each group is kept.
-
-        (Arrow sorts on its own thread pool; `threads` is not needed.)
-        """
+    def aggregate(self, keys: Iterable[pa.RecordBatch], *, workdir: Path) -> ExactDuplicates:
+        """Group equal hashes; the smallest id of each group is kept."""
         table = pa.Table.from_batches(list(keys), schema=KEY_SCHEMA)
         table = table.sort_by([(HASH, "ascending"), (ID, "ascending")])
         n = table.num_rows

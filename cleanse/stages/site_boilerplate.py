@@ -211,13 +211,8 @@ class SiteBoilerplate:
             schema=KEY_SCHEMA,
         )
 
-    def aggregate(
-        self, keys: Iterable[pa.RecordBatch], *, workdir: Path, threads: int = 1
-    ) -> SiteTemplates:
-        """Count distinct documents per (domain, line); keep lines above the thresholds.
-
-        (Arrow's group-by runs on its own thread pool; `threads` is not needed.)
-        """
+    def aggregate(self, keys: Iterable[pa.RecordBatch], *, workdir: Path) -> SiteTemplates:
+        """Count distinct documents per (domain, line); keep lines above the thresholds."""
         table = pa.Table.from_batches(list(keys), schema=KEY_SCHEMA)
         # joins never match null keys: the url-less group is "" until the end
         table = table.set_column(0, DOMAIN, pc.fill_null(table.column(DOMAIN), NO_DOMAIN))

@@ -46,22 +46,3 @@ def test_records_sort_by_key_then_rank_as_lexsort(size: int, distinct_keys: int)
     records["rank"] = rng.integers(0, 1 << 32, size, dtype=np.uint64).astype(np.uint32)
     expected = records[np.lexsort((records["rank"], records["key"]))]
     assert (sort_records(records.copy()) == expected).all()
-
-
-@pytest.mark.parametrize("threads", [2, 3, 4])
-@pytest.mark.parametrize("shared_bits", [0, 2])
-def test_threads_sort_key_ranges_into_the_same_order(threads: int, shared_bits: int) -> None:
-    """Records of a partition (its top `shared_bits` alike) split into key ranges, each
-    sorted in a thread, come out exactly as one sort gives them."""
-    rng = np.random.default_rng(threads * 10 + shared_bits)
-    size = 100_000
-    keys = rng.integers(0, np.iinfo(np.uint64).max, size, dtype=np.uint64, endpoint=True)
-    if shared_bits:
-        keys = (keys >> np.uint64(shared_bits)) | np.uint64(0b10 << (64 - shared_bits))
-    keys[::5] = keys[1::5][: len(keys[::5])]  # buckets of equal keys, ordered by rank
-    records = np.empty(size, dtype=RECORD)
-    records["key"] = keys
-    records["rank"] = rng.permutation(size).astype(np.uint32)
-    expected = records[np.lexsort((records["rank"], records["key"]))]
-    got = sort_records(records.copy(), threads=threads, shared_bits=shared_bits)
-    assert (got == expected).all()

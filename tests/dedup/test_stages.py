@@ -164,23 +164,6 @@ def test_spill_to_many_partitions_gives_the_same_result(tmp_path: Path) -> None:
     assert many.outputs()["duplicates"].equals(small.outputs()["duplicates"])
 
 
-def test_threads_give_the_same_clusters(tmp_path: Path) -> None:
-    from cleanse.dedup import index
-
-    seed = seed_text()
-    texts = [seed, *near_copies(seed, 6, seed=4)] + [f"other text {i} " * 10 for i in range(300)]
-    batch = make_batch(texts, ids=[f"d{i:04d}" for i in range(len(texts))])
-    one = NearDedup().aggregate([NearDedup().collect(batch)], workdir=tmp_path / "one")
-    with pytest.MonkeyPatch.context() as patch:  # threads even for this small corpus
-        patch.setattr(index, "THREADS_MIN_RECORDS", 1)
-        patch.setattr(index, "THREADS_MIN_PAIRS", 1)
-        two = NearDedup().aggregate([NearDedup().collect(batch)], workdir=tmp_path / "2", threads=3)
-    assert one.outputs()["duplicates"].num_rows >= 7
-    assert two.outputs()["duplicates"].equals(one.outputs()["duplicates"])
-    summary = {k: v for k, v in two.summary().items() if k != "seconds"}
-    assert summary == {k: v for k, v in one.summary().items() if k != "seconds"}
-
-
 def test_against_a_previous_output(tmp_path: Path) -> None:
     seed = seed_text()
     old_stage = NearDedup()
