@@ -155,8 +155,10 @@ class SetStore:
         """Return the exact Jaccard of the sets of rows `left[i]` and `right[i]`.
 
         Sets are sorted and distinct: a merge of the two counts the common values
-        (`kernels.common_counts`). Pairs are read in chunks of about `SET_CHUNK`
-        values. Two empty sets have Jaccard 1.
+        (`kernels.common_counts`). Pairs go in chunks of at most `SET_CHUNK` values;
+        each row of a chunk is read once, however many of its pairs it is in (a
+        bucket's centre is in all of them), in row order. Two empty sets have
+        Jaccard 1.
         """
         left_sizes, right_sizes = self.sizes(left), self.sizes(right)
         out = np.empty(len(left), dtype=np.float64)
@@ -165,14 +167,12 @@ class SetStore:
         while lo < len(left):
             hi = int(np.searchsorted(cost, (cost[lo - 1] if lo else 0) + SET_CHUNK, "right"))
             hi = max(hi, lo + 1)
-            l_sizes, r_sizes = left_sizes[lo:hi], right_sizes[lo:hi]
+            rows, at = np.unique(np.concatenate([left[lo:hi], right[lo:hi]]), return_inverse=True)
+            at = at.reshape(-1)
             common = kernels.common_counts(
-                self.values(left[lo:hi]),
-                _offsets(l_sizes),
-                self.values(right[lo:hi]),
-                _offsets(r_sizes),
+                self.values(rows), _offsets(self.sizes(rows)), at[: hi - lo], at[hi - lo :]
             )
-            union = l_sizes + r_sizes - common
+            union = left_sizes[lo:hi] + right_sizes[lo:hi] - common
             out[lo:hi] = np.where(union > 0, common / np.maximum(union, 1), 1.0)
             lo = hi
         return out

@@ -396,16 +396,17 @@ def minhash(values, set_offsets, a, b, legacy, out):
 
 
 @njit(cache=True, nogil=True)
-def common_counts(left, left_offsets, right, right_offsets):
-    """Return, for each i, how many values the sorted distinct runs
-    ``left[left_offsets[i]:left_offsets[i+1]]`` and the same of `right` share (a merge)."""
-    out = np.zeros(len(left_offsets) - 1, dtype=np.int64)
-    for p in range(len(out)):
-        i, i_end = left_offsets[p], left_offsets[p + 1]
-        j, j_end = right_offsets[p], right_offsets[p + 1]
+def common_counts(values, offsets, left, right):
+    """Return, for each pair p, how many values the sorted distinct runs of rows
+    ``left[p]`` and ``right[p]`` share (a merge); row r's run is
+    ``values[offsets[r]:offsets[r + 1]]``, so a row in many pairs is stored once."""
+    out = np.zeros(len(left), dtype=np.int64)
+    for p in range(len(left)):
+        i, i_end = offsets[left[p]], offsets[left[p] + 1]
+        j, j_end = offsets[right[p]], offsets[right[p] + 1]
         common = 0
         while i < i_end and j < j_end:
-            x, y = left[i], right[j]
+            x, y = values[i], values[j]
             common += x == y
             i += x <= y
             j += y <= x

@@ -195,8 +195,8 @@ def _load_kernels() -> None:
     compute_sketches(
         pa.array(["load the compiled kernels", "東京都の天気"]), MinHashParams(num_perm=2)
     )
-    empty, offsets = np.zeros(0, dtype=np.uint32), np.zeros(1, dtype=np.int64)
-    kernels.common_counts(empty, offsets, empty, offsets)
+    empty, offsets, pairs = np.zeros(0, np.uint32), np.zeros(1, np.int64), np.zeros(0, np.int64)
+    kernels.common_counts(empty, offsets, pairs, pairs)
 
 
 _load_kernels()

@@ -46,3 +46,34 @@ def test_records_sort_by_key_then_rank_as_lexsort(size: int, distinct_keys: int)
     records["rank"] = rng.integers(0, 1 << 32, size, dtype=np.uint64).astype(np.uint32)
     expected = records[np.lexsort((records["rank"], records["key"]))]
     assert (sort_records(records.copy()) == expected).all()
+
+
+def test_set_store_jaccard_is_exact_with_rows_in_many_pairs(tmp_path) -> None:
+    """Pairs that share rows (a bucket's centre with each member), across chunks, give
+    each pair's exact Jaccard, as Python's sets do."""
+    from cleanse.dedup import index
+    from cleanse.dedup.index import SetStore
+
+    rng = np.random.default_rng(5)
+    sizes = rng.integers(0, 60, 50)
+    sets = [np.unique(rng.integers(0, 400, n)).astype(np.uint32) for n in sizes]
+    sets[7] = sets[3].copy()  # identical
+    store = SetStore(tmp_path / "sets.u32")
+    sizes = np.array([len(s) for s in sets])
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    store.add(offsets[:26], np.concatenate(sets[:25]), 25)
+    store.add(offsets[25:] - offsets[25], np.concatenate(sets[25:]), 25)
+    store.close()
+    left = np.array([3] * 20 + list(rng.integers(0, 50, 200)) + [0, 9], dtype=np.int64)
+    right = np.array(list(range(20)) + list(rng.integers(0, 50, 200)) + [0, 9], dtype=np.int64)
+
+    def exact(a: int, b: int) -> float:
+        x, y = set(sets[a].tolist()), set(sets[b].tolist())
+        return len(x & y) / len(x | y) if x | y else 1.0
+
+    expected = [exact(a, b) for a, b in zip(left, right, strict=True)]
+    assert store.jaccard(left, right).tolist() == pytest.approx(expected, abs=0)
+    with pytest.MonkeyPatch.context() as patch:  # many small chunks
+        patch.setattr(index, "SET_CHUNK", 64)
+        assert store.jaccard(left, right).tolist() == pytest.approx(expected, abs=0)
+    assert store.jaccard(np.array([3]), np.array([7])).tolist() == [1.0]
