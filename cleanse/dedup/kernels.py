@@ -431,30 +431,28 @@ def band_keys(signatures, rows_per_band, num_bands, golden):
 def sort_by_key_then_rank(keys, ranks):
     """Sort `keys` (uint64) and `ranks` (uint32) in place by (key, rank), as ``np.lexsort``.
 
-    LSD radix sort, 16 bits a pass: two passes over the ranks, then four over the keys,
-    each stable; a pass whose digit is the same for every record is skipped.
+    LSD radix sort of the keys, 16 bits a pass, stable (a pass whose digit is the same
+    for every record is skipped); then each run of equal keys, short on web corpora,
+    has its ranks put in order in place.
     """
     n = len(keys)
     other_keys = np.empty_like(keys)
     other_ranks = np.empty_like(ranks)
     counts = np.empty(65537, dtype=np.int64)
     flipped = False
-    for step in range(6):
-        on_rank = step < 2
-        shift = np.uint64(16 * (step if on_rank else step - 2))
+    for step in range(4):
+        shift = np.uint64(16 * step)
         src_k, src_r = (other_keys, other_ranks) if flipped else (keys, ranks)
         dst_k, dst_r = (keys, ranks) if flipped else (other_keys, other_ranks)
         counts[:] = 0
         for i in range(n):
-            value = np.uint64(src_r[i]) if on_rank else src_k[i]
-            counts[np.int64((value >> shift) & np.uint64(0xFFFF)) + 1] += 1
+            counts[np.int64((src_k[i] >> shift) & np.uint64(0xFFFF)) + 1] += 1
         if counts.max() == n:
             continue
         for digit in range(65536):
             counts[digit + 1] += counts[digit]
         for i in range(n):
-            value = np.uint64(src_r[i]) if on_rank else src_k[i]
-            digit = np.int64((value >> shift) & np.uint64(0xFFFF))
+            digit = np.int64((src_k[i] >> shift) & np.uint64(0xFFFF))
             at = counts[digit]
             dst_k[at] = src_k[i]
             dst_r[at] = src_r[i]
@@ -463,3 +461,19 @@ def sort_by_key_then_rank(keys, ranks):
     if flipped:
         keys[:] = other_keys
         ranks[:] = other_ranks
+    start = 0
+    while start < n:
+        stop = start + 1
+        while stop < n and keys[stop] == keys[start]:
+            stop += 1
+        if stop - start > 16:
+            ranks[start:stop] = np.sort(ranks[start:stop])
+        else:
+            for i in range(start + 1, stop):  # insertion sort
+                rank = ranks[i]
+                j = i - 1
+                while j >= start and ranks[j] > rank:
+                    ranks[j + 1] = ranks[j]
+                    j -= 1
+                ranks[j + 1] = rank
+        start = stop
