@@ -7,7 +7,7 @@ import sys
 import pyarrow as pa
 import pytest
 
-from cleanse.schema import CONTENT_TYPE, FROM_HTML, TEXT
+from cleanse.schema import CONTENT_TYPE, FROM_HTML, REASON, TEXT
 from cleanse.stages.base import set_column
 from cleanse.stages.boilerplate import StripBoilerplate
 from cleanse.stages.extract_html import ExtractHtml
@@ -31,6 +31,15 @@ def test_extracted_page_keeps_its_lines_when_most_would_go() -> None:
     assert texts[2] == PAGE.splitlines()[-1]
     unguarded = StripBoilerplate(html_guard=0.0)(batch).column(TEXT).to_pylist()
     assert unguarded[0] == PAGE.splitlines()[-1]
+
+
+def test_extracted_page_that_is_all_boilerplate_is_not_guarded() -> None:
+    batch = make_batch([MENU, PAGE])
+    batch = set_column(batch, FROM_HTML, pa.array([True, True], pa.bool_()))
+    out = StripBoilerplate()(batch)
+    # every line would go: rejected as boilerplate.empty, not kept whole
+    assert out.column(REASON).to_pylist()[0] == "strip_boilerplate.empty"
+    assert out.column(TEXT).to_pylist()[1] == PAGE
 
 
 @pytest.mark.parametrize("value", [-0.1, 1.5])
