@@ -106,16 +106,20 @@ def reference_strip(text: str) -> tuple[str, list[tuple[int, str]]]:
     return "\n".join(kept), sorted(gone.items())
 
 
+def assert_features_equal_the_reference(texts: list[str]) -> None:
+    """The compiled line, shape and hashed features of `texts` (one document) are the
+    scalar reference's."""
+    assert np.array_equal(line_features(texts), reference.line_features(texts))
+    assert np.array_equal(shape(texts), reference.shape_features(texts))
+    assert sorted_triple(hashed_features(texts)) == sorted_triple(reference.hashed_features(texts))
+
+
 @CHECK
 @given(doc=documents)
 def test_line_features_equal_the_scalar_definition(doc: list[str]) -> None:
     texts = nonblank(doc)
     if texts:
-        assert np.array_equal(line_features(texts), reference.line_features(texts))
-        assert np.array_equal(shape(texts), reference.shape_features(texts))
-        assert sorted_triple(hashed_features(texts)) == sorted_triple(
-            reference.hashed_features(texts)
-        )
+        assert_features_equal_the_reference(texts)
 
 
 @CHECK
@@ -215,11 +219,7 @@ def test_real_documents_equal_the_scalar_definition() -> None:
     for doc in docs:
         texts = nonblank(doc)
         if texts:
-            assert np.array_equal(line_features(texts), reference.line_features(texts))
-            assert np.array_equal(shape(texts), reference.shape_features(texts))
-            assert sorted_triple(hashed_features(texts)) == sorted_triple(
-                reference.hashed_features(texts)
-            )
+            assert_features_equal_the_reference(texts)
     texts = ["\n".join(doc) for doc in docs]
     for text, (result, _) in zip(texts, strip_texts(texts), strict=True):
         assert (result.text, result.removed) == reference_strip(text)
