@@ -1,6 +1,7 @@
 """Learn each site's template lines from the corpus and remove them everywhere on it.
 
-A line (normalised: case-folded, digits folded to 0, whitespace collapsed) that occurs
+A line (normalised: lower case, digits folded to 0, whitespace collapsed; see
+``site_lines``) that occurs
 in many documents of one ``domain`` is that site's chrome: navigation, footer, promo,
 "Related News" header. Thresholds are relative to the domain's document count, so a
 footer on 40 of 50 pages goes and a quote repeated in two articles stays. Documents
@@ -17,17 +18,16 @@ written to ``boilerplate/`` for review and can be fed to a later run with
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-import xxhash
 
 from cleanse.schema import BOILERPLATE_SCHEMA, DOMAIN, REMOVED_LINES, REMOVED_LINES_FIELD, TEXT
 from cleanse.stages.base import (
@@ -36,6 +36,12 @@ from cleanse.stages.base import (
     mark_removed,
     nonblank_index,
     set_column,
+)
+from cleanse.stages.site_lines import (
+    batch_lines,
+    first_of_each,
+    normalize_lines,
+    strings_hash,
 )
 
 EMPTY = "site_boilerplate.empty"
@@ -57,31 +63,47 @@ KEY_SCHEMA = pa.schema(
 TEMPLATE_SCHEMA = pa.schema([pa.field(DOMAIN, pa.string()), pa.field(LINE_HASH, pa.uint64())])
 
 NO_DOMAIN = ""
-_DIGITS = re.compile(r"\d+")
 _BLANK_RUNS = re.compile(r"\n{3,}")
 
 
 def normalize_line(line: str) -> str:
-    """Return a line as site mining compares it: case-folded, digits as 0, one space.
+    """Return a line as site mining compares it: lower case, digits as 0, one space.
 
     >>> normalize_line("  © 2015  Al Jazeera America, LLC ")
     '© 0 al jazeera america, llc'
     """
-    return _DIGITS.sub("0", " ".join(line.casefold().split()))
+    return normalize_lines(pa.array([line], pa.string()))[0].as_py()
 
 
 def line_hash(normalized: str) -> int:
     """Return the 64-bit hash of a normalised line (never 0: 0 marks document rows)."""
-    return xxhash.xxh3_64_intdigest(normalized.encode("utf-8")) or 1
+    return int(strings_hash(pa.array([normalized], pa.string()))[0])
+
+
+def drop_positions(text: str, positions: Iterable[int]) -> tuple[str, list[tuple[int, str]]]:
+    """Remove the lines at `positions` (indices among ``text.split("\\n")``).
+
+    Return the new text and the removed lines as (position among non-blank lines,
+    line). Blank lines left in a run by the removal collapse to one paragraph break.
+    """
+    drop = set(positions)
+    if not drop:
+        return text, []
+    kept: list[str] = []
+    removed: list[tuple[int, str]] = []
+    lines = text.split("\n")
+    for i, (line, at) in enumerate(zip(lines, nonblank_index(lines), strict=True)):
+        if i in drop:
+            removed.append((at, line))
+        else:
+            kept.append(line)
+    return _BLANK_RUNS.sub("\n\n", "\n".join(kept)).strip("\n"), removed
 
 
 def remove_lines(
     text: str, drop: frozenset[int] | set[int], *, max_line_chars: int
 ) -> tuple[str, list[tuple[int, str]]]:
-    """Remove lines whose normalised hash is in `drop`.
-
-    Return the new text and the removed lines as (position among non-blank lines,
-    line). Blank lines left in a run by the removal collapse to one paragraph break.
+    """Remove lines whose normalised hash is in `drop` (see `drop_positions`).
 
     >>> drop = {line_hash(normalize_line("Share this"))}
     >>> remove_lines("Title\\n\\nShare this\\n\\nBody.", drop, max_line_chars=200)
@@ -89,35 +111,9 @@ def remove_lines(
     """
     if not drop:
         return text, []
-    kept: list[str] = []
-    removed: list[tuple[int, str]] = []
-    lines = text.split("\n")
-    for line, at in zip(lines, nonblank_index(lines), strict=True):
-        stripped = line.strip()
-        short = stripped and len(stripped) <= max_line_chars
-        if short and line_hash(normalize_line(stripped)) in drop:
-            removed.append((at, line))
-            continue
-        kept.append(line)
-    if not removed:
-        return text, []
-    return _BLANK_RUNS.sub("\n\n", "\n".join(kept)).strip("\n"), removed
-
-
-def document_keys(
-    text: str, *, max_line_chars: int, removed: Iterable[str] = ()
-) -> tuple[int, dict[int, str]]:
-    """Return (document hash, {line hash: the line as first seen}) of its short lines.
-
-    `removed` are lines earlier stages took out of the document: they count as its lines.
-    The hash is of `text` alone.
-    """
-    lines: dict[int, str] = {}
-    for line in itertools.chain(text.split("\n"), removed):
-        stripped = line.strip()
-        if stripped and len(stripped) <= max_line_chars:
-            lines.setdefault(line_hash(normalize_line(stripped)), stripped)
-    return xxhash.xxh3_64_intdigest(text.encode("utf-8")), lines
+    lines = batch_lines(pa.array([text], pa.string()), max_line_chars=max_line_chars)
+    hit = np.isin(lines.hashes, np.fromiter(drop, dtype=np.uint64, count=len(drop)))
+    return drop_positions(text, lines.position[hit].tolist())
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -174,39 +170,34 @@ class SiteBoilerplate:
 
         Lines an earlier stage already removed from a page (its ``removed_lines``) count
         as occurring on it: strip_boilerplate may drop a nav line from long articles and
-        keep it on short briefs, and the site's template is what the pages carried.
+        keep it on short briefs, and the site's template is what the pages carried. A
+        line's row carries it as first seen on the page (text first, then removed lines).
         """
         live = batch.filter(live_mask(batch))
-        domains: list[str | None] = []
-        docs: list[int] = []
-        hashes: list[int] = []
-        lines: list[str | None] = []
-        texts = live.column(TEXT).to_pylist()
+        found = batch_lines(live.column(TEXT), max_line_chars=self.max_line_chars)
+        doc, hashes, stripped = found.doc, found.hashes, found.stripped
         index = live.schema.get_field_index(REMOVED_LINES)
-        earlier = live.column(index).to_pylist() if index >= 0 else [None] * live.num_rows
-        for domain, text, spans in zip(
-            live.column(DOMAIN).to_pylist(), texts, earlier, strict=True
-        ):
-            doc, found = document_keys(
-                text or "",
-                max_line_chars=self.max_line_chars,
-                removed=(span["line"] for span in spans or ()),
+        if index >= 0:
+            spans = live.column(index)
+            earlier = batch_lines(
+                pc.struct_field(spans.flatten(), "line"), max_line_chars=self.max_line_chars
             )
-            domains.append(domain)
-            docs.append(doc)
-            hashes.append(0)
-            lines.append(None)
-            for hashed, line in found.items():
-                domains.append(domain)
-                docs.append(doc)
-                hashes.append(hashed)
-                lines.append(line)
+            owner = np.asarray(pc.list_parent_indices(spans), dtype=np.int64)[earlier.doc]
+            doc = np.concatenate([doc, owner])
+            hashes = np.concatenate([hashes, earlier.hashes])
+            stripped = pa.concat_arrays([stripped, earlier.stripped])
+        first = first_of_each(doc, hashes)
+        line_docs = pa.array(doc[first])
+        domains = live.column(DOMAIN).cast(pa.string())
+        doc_hashes = pa.array(strings_hash(live.column(TEXT)), pa.uint64())
         return pa.RecordBatch.from_arrays(
             [
-                pa.array(domains, pa.string()),
-                pa.array(docs, pa.uint64()),
-                pa.array(hashes, pa.uint64()),
-                pa.array(lines, pa.string()),
+                pa.concat_arrays([domains, domains.take(line_docs)]),
+                pa.concat_arrays([doc_hashes, doc_hashes.take(line_docs)]),
+                pa.array(np.concatenate([np.zeros(live.num_rows, np.uint64), hashes[first]])),
+                pa.concat_arrays(
+                    [pa.nulls(live.num_rows, pa.string()), stripped.take(pa.array(first))]
+                ),
             ],
             schema=KEY_SCHEMA,
         )
@@ -276,12 +267,12 @@ def dictionary_folder(path: str) -> Path:
 def read_dictionary(path: str) -> pa.Table:
     """Read an earlier run's boilerplate dictionary as (domain, line_hash, line)."""
     table = pq.read_table(dictionary_folder(path), columns=[DOMAIN, LINE])
-    normalized = [normalize_line(line) for line in table.column(LINE).to_pylist()]
+    normalized = normalize_lines(table.column(LINE).combine_chunks().cast(pa.string()))
     return pa.table(
         {
             DOMAIN: table.column(DOMAIN).cast(pa.string()),
-            LINE_HASH: pa.array([line_hash(n) for n in normalized], pa.uint64()),
-            LINE: pa.array(normalized, pa.string()),
+            LINE_HASH: pa.array(strings_hash(normalized), pa.uint64()),
+            LINE: normalized,
         }
     )
 
@@ -375,35 +366,59 @@ class RemoveSiteBoilerplate:
     max_line_chars: int
 
     def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
-        domains = batch.column(DOMAIN)
-        relevant = self.templates.filter(
-            pc.or_kleene(
-                pc.is_in(self.templates.column(DOMAIN), value_set=pc.unique(domains.drop_null())),
-                pc.is_null(self.templates.column(DOMAIN)),
-            )
-        )
-        by_domain: dict[str | None, set[int]] = {}
-        for domain, hashed in zip(
-            relevant.column(DOMAIN).to_pylist(), relevant.column(LINE_HASH).to_pylist(), strict=True
-        ):
-            by_domain.setdefault(domain, set()).add(hashed)
-        texts = batch.column(TEXT).to_pylist()
-        live = live_mask(batch).to_pylist()
-        new_texts, lines_removed, chars_removed, emptied = [], [], [], []
-        spans: list[list[tuple[int, str, str]]] = []
-        for text, domain, ok in zip(texts, domains.to_pylist(), live, strict=True):
-            drop = by_domain.get(domain, set())
-            removed: list[tuple[int, str]] = []
-            new = text
-            if ok and text and drop:
-                new, removed = remove_lines(text, drop, max_line_chars=self.max_line_chars)
+        n = batch.num_rows
+        texts = batch.column(TEXT)
+        hit_rows, hit_positions = self._template_lines(batch)
+        new_texts: list[str] = []
+        lines_removed = np.zeros(n, dtype=np.int32)
+        chars_removed = np.zeros(n, dtype=np.int64)
+        spans: list[list[tuple[int, str, str]]] = [[] for _ in range(n)]
+        emptied = np.zeros(n, dtype=bool)
+        for row, positions in zip(hit_rows, hit_positions, strict=True):
+            text = texts[row].as_py()
+            new, removed = drop_positions(text, positions)
             new_texts.append(new)
-            lines_removed.append(len(removed))
-            chars_removed.append(len(text or "") - len(new or ""))
-            spans.append([(at, TEMPLATE, line) for at, line in removed])
-            emptied.append(bool(ok and removed and not (new or "").strip()))
-        batch = set_column(batch, TEXT, pa.array(new_texts, pa.string()))
-        batch = set_column(batch, LINES_REMOVED, pa.array(lines_removed, pa.int32()))
-        batch = set_column(batch, CHARS_REMOVED, pa.array(chars_removed, pa.int64()))
-        batch = add_removed_lines(batch, self.name, spans)
+            lines_removed[row] = len(removed)
+            chars_removed[row] = len(text) - len(new)
+            spans[row] = [(at, TEMPLATE, line) for at, line in removed]
+            emptied[row] = not new.strip()
+        batch = set_column(batch, LINES_REMOVED, pa.array(lines_removed))
+        batch = set_column(batch, CHARS_REMOVED, pa.array(chars_removed))
+        if hit_rows:
+            changed = np.zeros(n, dtype=bool)
+            changed[hit_rows] = True
+            new = pc.replace_with_mask(texts, pa.array(changed), pa.array(new_texts, pa.string()))
+            batch = set_column(batch, TEXT, new)
+        if hit_rows or REMOVED_LINES not in batch.schema.names:
+            batch = add_removed_lines(batch, self.name, spans)
         return mark_removed(batch, pa.array(emptied), EMPTY)
+
+    def _template_lines(self, batch: pa.RecordBatch) -> tuple[list[int], list[list[int]]]:
+        """Return the live rows with template lines of their domain, and their positions."""
+        template_domains = self.templates.column(DOMAIN)
+        known = pc.unique(template_domains)
+        code = pc.index_in(batch.column(DOMAIN), value_set=known, skip_nulls=False)
+        rows = np.flatnonzero(
+            np.asarray(pc.and_(pc.is_valid(code), live_mask(batch)).fill_null(False))
+        )
+        if not len(rows):
+            return [], []
+        lines = batch_lines(
+            batch.column(TEXT).take(pa.array(rows)), max_line_chars=self.max_line_chars
+        )
+        hashes = np.asarray(self.templates.column(LINE_HASH), dtype=np.uint64)
+        hit = np.flatnonzero(np.isin(lines.hashes, hashes))
+        if not len(hit):
+            return [], []
+        # the hash matched a template of some domain; keep it where it is the row's own
+        template_codes = np.asarray(
+            pc.index_in(template_domains, value_set=known, skip_nulls=False), dtype=np.int64
+        )
+        own = set(zip(template_codes.tolist(), hashes.tolist(), strict=True))
+        row_codes = np.asarray(code.fill_null(-1), dtype=np.int64)[rows]
+        found: dict[int, list[int]] = {}
+        for line in hit.tolist():
+            local = int(lines.doc[line])
+            if (int(row_codes[local]), int(lines.hashes[line])) in own:
+                found.setdefault(int(rows[local]), []).append(int(lines.position[line]))
+        return list(found), list(found.values())
