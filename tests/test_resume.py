@@ -1,4 +1,5 @@
 """Crash and resume: kill -9 a run at several points, rerun, get byte-identical output."""
+
 from __future__ import annotations
 
 import gzip

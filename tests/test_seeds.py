@@ -1,4 +1,5 @@
 """seeds/: the derived demo variants are what scripts/make_seeds.py makes of the seed."""
+
 from __future__ import annotations
 
 import subprocess

@@ -41,8 +41,6 @@ SET_CHUNK = 1 << 22
 #: Rounds of re-starring a bucket around its failed members before giving up.
 MAX_ROUNDS = 64
 
-_GOLDEN = 0x9E3779B97F4A7C15
-
 
 def band_keys(signatures: np.ndarray, lsh: LshParams) -> np.ndarray:
     """Return ``(docs, num_bands)`` uint64 keys: band b of two documents is equal iff the keys are.
@@ -54,7 +52,7 @@ def band_keys(signatures: np.ndarray, lsh: LshParams) -> np.ndarray:
         np.ascontiguousarray(signatures, dtype=np.uint32),
         lsh.rows_per_band,
         lsh.num_bands,
-        np.uint64(_GOLDEN),
+        kernels.GOLDEN,
     )
 
 

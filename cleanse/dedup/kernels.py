@@ -17,7 +17,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-_POLY = np.uint64(0x9E3779B97F4A7C15)
+#: The 64-bit golden ratio: odd multiplier of the polynomial hashes, seed of the band keys.
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _LEN_MIX = np.uint64(0xC2B2AE3D27D4EB4F)
 _M1 = np.uint64(0xFF51AFD7ED558CCD)
 _M2 = np.uint64(0xC4CEB9FE1A85EC53)
@@ -98,7 +99,7 @@ def scan_tokens(data, offsets, table, kind):
                     break
                 is_complex |= k == COMPLEX
                 h += np.uint64(table[data[i]]) * power
-                power *= _POLY
+                power *= GOLDEN
                 i += 1
             length = i - start
             token_len[t] = length
@@ -160,7 +161,7 @@ def hash_words(data, offsets):
                 power = np.uint64(1)
             else:
                 h += np.uint64(data[j]) * power
-                power *= _POLY
+                power *= GOLDEN
                 if data[j] & 0xC0 != 0x80:
                     letters[i] += 1
     word_offsets[num] = w
@@ -333,13 +334,13 @@ def shingle_sets(
                 for s in range(count):
                     h = words[s]
                     for j in range(s + 1, s + ngram):
-                        h = h * _POLY + words[j]
+                        h = h * GOLDEN + words[j]
                     hashes[s] = np.uint32(_fmix64(h) >> _S32)
             elif num_words > 0 and whole:
                 count = 1
                 h = words[0]
                 for j in range(1, num_words):
-                    h = h * _POLY + words[j]
+                    h = h * GOLDEN + words[j]
                 hashes[0] = np.uint32(_fmix64(h) >> _S32)
             else:
                 count = 0
@@ -357,7 +358,7 @@ def _span_hash32(data, lo, hi):
     power = np.uint64(1)
     for j in range(lo, hi):
         h += np.uint64(data[j]) * power
-        power *= _POLY
+        power *= GOLDEN
     word = _fmix64(h ^ (np.uint64(hi - lo) * _LEN_MIX))
     return np.uint32(_fmix64(word) >> _S32)
 

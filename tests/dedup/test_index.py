@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cleanse.dedup.index import _GOLDEN, RECORD, band_keys, sort_records
+from cleanse.dedup.index import RECORD, band_keys, sort_records
+from cleanse.dedup.kernels import GOLDEN
 from cleanse.dedup.params import LshParams
 
 _M64 = (1 << 64) - 1
@@ -29,7 +30,7 @@ def test_band_keys_fold_each_band_as_defined() -> None:
     keys = band_keys(signatures, lsh)
     for doc in range(5):
         for band in range(3):
-            h = ((band + 1) * _GOLDEN) & _M64
+            h = ((band + 1) * int(GOLDEN)) & _M64
             for value in signatures[doc, band * 4 : (band + 1) * 4]:
                 h = _fmix64(h ^ int(value))
             assert int(keys[doc, band]) == h
