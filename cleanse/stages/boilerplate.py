@@ -47,7 +47,7 @@ from cleanse.stages.base import (
     mark_removed,
     set_column,
 )
-from cleanse.stages.boilerplate_lines import Lines, intern, scan
+from cleanse.stages.boilerplate_lines import Lines, scan
 from cleanse.stages.boilerplate_model import LINE_FEATURES, LineScorer, load_scorer, named_features
 from cleanse.stages.stopwords import LANGUAGES
 
@@ -156,9 +156,11 @@ def _pair_repeats(lines: Lines) -> np.ndarray:
     out = np.zeros(len(lines), dtype=bool)
     pair = np.flatnonzero((keys[:-1] >= 0) & (keys[1:] >= 0) & (doc[:-1] == doc[1:]))
     if len(pair):
-        triples = np.stack([doc[pair], keys[pair], keys[pair + 1]], axis=1).astype(np.int32)
-        ids = intern(triples.ravel(), np.arange(0, 3 * len(pair) + 1, 3))
-        out[pair] = np.bincount(ids)[ids] > 1
+        # a key is the first line of the document with it: a pair of keys is one document's
+        _, inverse, counts = np.unique(
+            keys[pair] * len(lines) + keys[pair + 1], return_inverse=True, return_counts=True
+        )
+        out[pair] = counts[inverse] > 1
     return out
 
 

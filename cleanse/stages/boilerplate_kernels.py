@@ -242,7 +242,7 @@ def _second_pass(
     ``lo[m]`` too (a space is put there to end the last token).
 
     Letter runs (``[^\\W\\d_]+``) go to `words`, the FNV-1a state of each (what
-    ``boilerplate_tokens.intern`` finishes) to `word_hashes`; the CRC-32 of each
+    ``boilerplate_tokens.lookup`` finishes) to `word_hashes`; the CRC-32 of each
     hashing token (``[^\\W_]+|[^\\w\\s]`` over the text with ``\\d`` folded to "0") to
     `hashes`.
     Written without branches where it can (a store that only counts when wanted).
@@ -298,7 +298,7 @@ def scan_lines(data, offsets, rows, split, ngrams, flags, lower, exp_offsets, ex
     Returns ``(stats, word_data, word_offsets, word_hashes, hash_crcs, gram_crcs)``: one
     row of `NUM_STATS` columns per non-blank line; the lower-cased letter runs of all
     lines (code points, their offsets, their FNV-1a states for
-    ``boilerplate_tokens.intern``); the CRC-32 of each hashing token, and of each
+    ``boilerplate_tokens.lookup``); the CRC-32 of each hashing token, and of each
     distinct n-gram, of all lines in order (the per-line counts are in `stats`).
     """
     # Sized from the input up front, and not zeroed (np.empty: pages never written cost

@@ -162,15 +162,13 @@ def named_features(lines: Lines) -> np.ndarray:
 
 def _repeats(lines: Lines) -> tuple[np.ndarray, np.ndarray]:
     """Per line: its repeat key occurs twice or more in the document (and is not empty);
-    an earlier line of the document has the same key."""
-    doc = lines.doc_of_line
-    pairs = doc * (int(lines.keys.max(initial=0)) + 1) + lines.keys
-    _, first, inverse, counts = np.unique(
-        pairs, return_index=True, return_inverse=True, return_counts=True
-    )
+    an earlier line of the document has the same key (``Lines.keys``: the first line
+    with the key)."""
+    keys = lines.keys
     has_key = np.diff(lines.word_starts) > 0
-    later = np.arange(len(pairs)) > first[inverse]
-    return (counts[inverse] > 1) & has_key, later
+    return (np.bincount(keys, minlength=len(keys))[keys] > 1) & has_key, keys != np.arange(
+        len(keys)
+    )
 
 
 def _document_features(rows: np.ndarray, doc_starts: np.ndarray) -> None:
