@@ -164,6 +164,15 @@ def _pair_repeats(lines: Lines) -> np.ndarray:
     return out
 
 
+def _forced_out(features: np.ndarray) -> np.ndarray:
+    """True at each line `decide` removes as a phrase or credit whatever its score, and
+    that is not a content sentence (8+ words ending one): no rule reads its score."""
+    end = features[:, _END_COLUMN]
+    sentence = (end > 0) & (features[:, _WORDS_COLUMN] >= _SENTENCE_LOG_WORDS)
+    phrase = (features[:, _PHRASE_COLUMN] > 0) & (end == 0)
+    return (phrase | (features[:, _CREDIT_COLUMN] > 0)) & ~sentence
+
+
 def prose(lines: Lines, features: np.ndarray) -> np.ndarray:
     """True at each line the scorer may not remove: a sentence of 8+ words with a stop-word
     density of at least `PROSE_STOP_DENSITY`, or `UNSPACED_PROSE_CHARS` characters of a
@@ -184,12 +193,14 @@ def judge(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return the reason code and the score of every line of `lines`.
 
-    With `score_prose` False, `prose` lines are not scored (score 0): no rule reads their
-    score, so the decisions are the same, for less work.
+    With `score_prose` False, the lines whose score no rule of `decide` reads are not
+    scored (score 0): `prose` lines, and lines a phrase or credit rule removes that are
+    not content sentences (whose score would say whether they are the last one kept).
+    The decisions are the same, for less work.
     """
     scorer = scorer or load_scorer()
     features = named_features(lines)
-    rows = None if score_prose else ~prose(lines, features)
+    rows = None if score_prose else ~(prose(lines, features) | _forced_out(features))
     scores = scorer.score(lines, features, rows)
     cut = scorer.threshold if threshold is None else threshold
     return decide(lines, features, scores, cut), scores

@@ -359,6 +359,41 @@ def tree_sum(x, node, threshold, value, depth, baseline):
     return out
 
 
+@njit(cache=True, nogil=True)
+def dense_rows(picked, doc_starts, features, neighbour_columns, context, steps, extra):
+    """The dense inputs (``boilerplate_model.DENSE_FEATURES``) of the lines `picked`
+    (ascending), a row each: the line's `features`; per step of `steps` (-1, 1, then
+    `context` where the step is 0, then -2, 2) the `neighbour_columns` of the line that
+    many rows away, zeros where that is outside the line's document; then `extra`
+    columns left for the caller to fill."""
+    n = len(picked)
+    width = features.shape[1]
+    size = len(neighbour_columns)
+    out = np.empty((n, width + (len(steps) - 1) * size + context.shape[1] + extra))
+    d = 0
+    for r in range(n):
+        i = picked[r]
+        while doc_starts[d + 1] <= i:
+            d += 1
+        a, b = doc_starts[d], doc_starts[d + 1]
+        row = out[r]
+        row[:width] = features[i]
+        at = width
+        for step in steps:
+            if step == 0:
+                row[at : at + context.shape[1]] = context[i]
+                at += context.shape[1]
+                continue
+            j = i + step
+            if a <= j < b:
+                for c in range(size):
+                    row[at + c] = features[j, neighbour_columns[c]]
+            else:
+                row[at : at + size] = 0.0
+            at += size
+    return out
+
+
 #: jusText's paragraph classes (`context_inputs`).
 JT_BAD, JT_SHORT, JT_NEARGOOD, JT_GOOD = range(4)
 #: Columns of `context_inputs`.

@@ -149,19 +149,17 @@ def _token(cps, s, e, flags, out_row):
 
 
 @njit(cache=True, nogil=True)
-def shape_features(data, stats, flags, selected):
-    """The `SHAPE_FEATURES` of every line where `selected` (rows of `stats`, its stripped
-    bytes in `data`; zeros elsewhere); every character of the lines must be in `flags`
+def shape_features(data, stats, flags, picked):
+    """The `SHAPE_FEATURES` of the lines `picked` (rows of `stats`, its stripped bytes in
+    `data`), a row each; every character of the lines must be in `flags`
     (``boilerplate_chars.TABLES``)."""
-    n = stats.shape[0]
+    n = len(picked)
     out = np.zeros((n, len(SHAPE_FEATURES)))
     cps = np.zeros(64, dtype=np.int64)
     lo = np.zeros(64, dtype=np.int64)
     token = np.zeros(7)
     for i in range(n):
-        if not selected[i]:
-            continue
-        a, b = stats[i, BYTE_START], stats[i, BYTE_STOP]
+        a, b = stats[picked[i], BYTE_START], stats[picked[i], BYTE_STOP]
         if len(cps) < b - a + 1:
             cps = np.zeros(2 * (b - a) + 1, dtype=np.int64)
             lo = np.zeros(2 * (b - a) + 1, dtype=np.int64)
