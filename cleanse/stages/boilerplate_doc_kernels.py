@@ -345,6 +345,7 @@ def tree_sum(x, node, threshold, value, depth, baseline):
             nodes, th = node[t], threshold[t]
             at[:] = 0
             for _ in range(depth[t]):
+                moved = np.uint64(0)
                 for i in range(np.uint64(size)):
                     k = at[i]
                     packed = nodes[k]
@@ -352,7 +353,11 @@ def tree_sum(x, node, threshold, value, depth, baseline):
                     right = v > th[k]
                     if has_nan:  # the same for the whole block: the loop is unswitched
                         right |= (v != v) & ((packed >> nan_shift) & one != 0)
-                    at[i] = (packed >> child_shift) + np.uint64(right)
+                    step = (packed >> child_shift) + np.uint64(right)
+                    moved |= step ^ k
+                    at[i] = step
+                if moved == 0:
+                    break
             v = value[t]
             for i in range(size):
                 out[a + i] += v[at[i]]

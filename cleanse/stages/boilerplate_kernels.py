@@ -162,7 +162,9 @@ def _first_pass(cps, s, e, flags, lower, lo, row):
         elif run_start >= 0:  # a run of digits ended: a date or a time ends with it?
             date |= date_ends(cps, run_start, k, run_open, (f & WORD) == 0, runs_at)
             run_start = -1
-        glued_end = f & GLUED_LOWER and previous & GLUED_UPPER and before & GLUED_LOWER
+        # bitwise, not `and`: most characters are lower-case letters, and a branch on
+        # that alone would be mispredicted at every word's edge
+        glued_end = _bit(f, GLUED_LOWER) & _bit(previous, GLUED_UPPER) & _bit(before, GLUED_LOWER)
         if glued_end and k - 2 >= glued_from:
             glued += 1
             glued_from = k + 1
@@ -271,12 +273,15 @@ def _second_pass(
         alnum = _bit(f, ALNUM)
         hashes[np.uint64(hash_at + count)] = crc ^ INVERT
         count += previous_alnum & (1 - alnum)
-        if alnum:
-            folded = np.uint32(ZERO if f & DECIMAL else c)
-            crc = crc_char(crc if previous_alnum else INVERT, folded)
-        elif f & PUNCT:
-            hashes[hash_at + count] = crc_char(INVERT, np.uint32(c)) ^ INVERT
-            count += 1
+        # every character goes through the CRC, without a branch on its class: a
+        # punctuation mark is a token of its own (stored, counted), a letter or digit
+        # extends the open token, anything else leaves a value the next token replaces
+        crc = crc_char(
+            crc if previous_alnum & alnum else INVERT,
+            np.uint32(ZERO if f & DECIMAL else c),
+        )
+        hashes[np.uint64(hash_at + count)] = crc ^ INVERT
+        count += _bit(f, PUNCT)
         previous_alnum = alnum
         if f & LINK_START and j >= link_from and j < m and may_link(lo, j):
             size = link_size(lo, j, m, flags)
