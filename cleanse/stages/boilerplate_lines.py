@@ -59,7 +59,8 @@ _CODES = tuple(LANGUAGES)
 class Lines:
     """Every non-blank line of a batch, in document order, and what the rules read.
 
-    `stats` has one row per line (columns named in ``boilerplate_kernels``);
+    `stats` has one row per line (columns named in ``boilerplate_kernels``; stored
+    column by column);
     ``doc_starts[d]:doc_starts[d + 1]`` are the lines of document `d`; the letter runs
     of line `i` are ``word_ids[word_starts[i]:word_starts[i + 1]]``, each the index of
     the word in the stop-word lexicon (one past its last word where not in it); and so
@@ -140,6 +141,9 @@ def scan(
         data, offsets, rows, split, grams, TABLES.flags, TABLES.lower,
         TABLES.expansion_offsets, TABLES.expansion_data,
     )  # fmt: skip
+    # column by column from here on (each rule reads a few columns of every line): one
+    # copy, instead of a pass over every line's whole row for each column read
+    stats = np.asfortranarray(stats)
     source = stats[:, kernels.SOURCE]
     if split:
         doc = np.searchsorted(rows, source)

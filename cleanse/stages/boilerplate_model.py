@@ -118,13 +118,14 @@ def line_features(lines: Sequence[str], *, language: str | None = None) -> np.nd
 
 
 def named_features(lines: Lines) -> np.ndarray:
-    """Return the named feature matrix of every line of `lines` (`LINE_FEATURES` columns)."""
+    """Return the named feature matrix of every line of `lines` (`LINE_FEATURES` columns,
+    stored column by column: the rules and the document loops read whole columns)."""
     s = lines.stats
     chars, words, letters = s[:, k.CHARS], s[:, k.WORDS], s[:, k.LETTERS]
     upper, end, dots = s[:, k.UPPERS], s[:, k.END], s[:, k.DOTS] > 0
     stop = lines.stop_density
     repeated, later = _repeats(lines)
-    rows = np.zeros((len(s), len(LINE_FEATURES)))
+    rows = np.zeros((len(s), len(LINE_FEATURES)), order="F")
     columns = (
         _math_log1p(chars),
         _math_log1p(words),
