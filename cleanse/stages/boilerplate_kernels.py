@@ -81,17 +81,16 @@ _CR, _LF, _FINAL, _NON_FINAL, _ELLIPSIS = 0x0D, 0x0A, 0x3C2, 0x3C3, 0x2026
 
 
 @njit(cache=True, nogil=True)
-def unknown_code_points(data, offsets, rows, flags):
-    """Return the distinct code points of the `rows` strings whose table entry is empty."""
+def unknown_code_points(data, starts, flags):
+    """Return the distinct code points starting at the bytes `starts` of UTF-8 `data`
+    whose table entry is empty."""
     seen = np.zeros(0x110000, dtype=np.bool_)
     out = []
-    for r in rows:
-        i = offsets[r]
-        while i < offsets[r + 1]:
-            c, i = _decode(data, i)
-            if not flags[np.uint64(c)] & KNOWN and not seen[np.uint64(c)]:
-                seen[c] = True
-                out.append(c)
+    for i in starts:
+        c = _decode(data, i)[0]
+        if not flags[np.uint64(c)] & KNOWN and not seen[np.uint64(c)]:
+            seen[c] = True
+            out.append(c)
     return np.array(out, dtype=np.int64)
 
 

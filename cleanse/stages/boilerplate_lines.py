@@ -136,7 +136,10 @@ def scan(
         if buffers[2] is not None
         else np.zeros(0, np.uint8)
     )
-    TABLES.add(kernels.unknown_code_points(data, offsets, rows, TABLES.flags))
+    # the tables hold every ASCII character from the start: only the characters of two
+    # bytes or more (their lead bytes, found at numpy's speed) are decoded to look them up
+    leads = np.flatnonzero(data[offsets[0] : offsets[-1]] >= 0xC0) + offsets[0]
+    TABLES.add(kernels.unknown_code_points(data, leads, TABLES.flags))
     stats, words, word_offsets, word_states, hash_crcs, gram_crcs = kernels.scan_lines(
         data, offsets, rows, split, grams, TABLES.flags, TABLES.lower,
         TABLES.expansion_offsets, TABLES.expansion_data,
