@@ -450,9 +450,8 @@ class TreeModel:
         """Return the raw score (log-odds of noise) of each row of `x` (`names` columns)."""
         w = self.walk
         return doc_kernels.tree_sum(
-            np.ascontiguousarray(x, np.float64), w.node, w.threshold, w.value, w.depth,
-            self.baseline,
-        )  # fmt: skip
+            np.asarray(x, np.float64), w.node, w.threshold, w.value, w.depth, self.baseline
+        )
 
     def proba(self, x: np.ndarray) -> np.ndarray:
         """Return the noise probability of each row of `x`."""
