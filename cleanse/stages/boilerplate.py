@@ -271,10 +271,54 @@ class Stripped:
     chars_removed: np.ndarray
     #: no line left (only where some went)
     empty: np.ndarray
-    #: per row, its removed lines as ``(nonblank index, reason, line)``
-    removed: list[list[tuple[int, str, str]]]
-    #: per row, the line numbers (in ``str.splitlines``) of its removed lines
-    numbers: list[list[int]]
+    #: every removed line, in row order: its row, its index among the row's non-blank
+    #: lines, its line number (in ``str.splitlines``), its reason code (`_REASON_OF_CODE`)
+    #: and its text as it was
+    gone_rows: np.ndarray
+    gone_index: np.ndarray
+    gone_numbers: np.ndarray
+    gone_codes: np.ndarray
+    gone_lines: pa.Array
+
+    @property
+    def removed(self) -> list[list[tuple[int, str, str]]]:
+        """Per row, its removed lines as ``(nonblank index, reason, line)``."""
+        removed: list[list[tuple[int, str, str]]] = [[] for _ in range(len(self.texts))]
+        for row, index, code, line in zip(
+            self.gone_rows.tolist(), self.gone_index.tolist(), self.gone_codes.tolist(),
+            self.gone_lines.to_pylist(), strict=True,
+        ):  # fmt: skip
+            removed[row].append((index, _REASON_OF_CODE[code], line))
+        return removed
+
+    @property
+    def numbers(self) -> list[list[int]]:
+        """Per row, the line numbers (in ``str.splitlines``) of its removed lines."""
+        numbers: list[list[int]] = [[] for _ in range(len(self.texts))]
+        for row, number in zip(self.gone_rows.tolist(), self.gone_numbers.tolist(), strict=True):
+            numbers[row].append(number)
+        return numbers
+
+    def removed_lines(self, stage: str) -> pa.Array:
+        """The `removed` lines as a ``removed_lines`` column of `stage` (``REMOVED_LINES_FIELD``;
+        null where a row lost none), built from the arrays without a Python object per line."""
+        count = len(self.gone_rows)
+        names = pa.array(_REASON_OF_CODE[1:], pa.string())
+        entries = pa.StructArray.from_arrays(
+            [
+                pc.take(pa.array([stage], pa.string()), np.zeros(count, np.int64)),
+                pc.take(names, self.gone_codes - 1),
+                pa.array(self.gone_index, pa.int32()),
+                self.gone_lines.cast(pa.string()),
+            ],
+            fields=list(REMOVED_LINES_FIELD.type.value_type),
+        )
+        offsets = np.zeros(len(self.texts) + 1, np.int32)
+        np.cumsum(self.lines_removed, out=offsets[1:])
+        return pa.ListArray.from_arrays(
+            pa.array(offsets), entries, type=REMOVED_LINES_FIELD.type,
+            mask=pa.array(self.lines_removed == 0),
+        )  # fmt: skip
 
 
 def guard_pages(lines: Lines, codes: np.ndarray, guarded: np.ndarray, share: float) -> np.ndarray:
@@ -329,26 +373,16 @@ def strip_batch(
     raw = lines.column(kernels.RAW_STOP)[gone] - lines.column(kernels.RAW_START)[gone]
     lines_removed = np.bincount(row_of, minlength=count).astype(np.int32)
     kept = np.bincount(lines.rows[lines.doc_of_line], minlength=count) - lines_removed
-    removed: list[list[tuple[int, str, str]]] = [[] for _ in range(count)]
-    numbers: list[list[int]] = [[] for _ in range(count)]
-    at = (gone - lines.doc_starts[lines.doc_of_line[gone]]).tolist()
-    for row, index, number, code, line in zip(
-        row_of.tolist(),
-        at,
-        lines.column(kernels.NUMBER)[gone].tolist(),
-        codes[gone].tolist(),
-        lines.spans.texts(gone, raw=True).to_pylist(),
-        strict=True,
-    ):
-        removed[row].append((index, _REASON_OF_CODE[code], line))
-        numbers[row].append(number)
     return Stripped(
         texts=new,
         lines_removed=lines_removed,
         chars_removed=np.bincount(row_of, weights=raw, minlength=count).astype(np.int64),
         empty=(lines_removed > 0) & (kept == 0),
-        removed=removed,
-        numbers=numbers,
+        gone_rows=row_of,
+        gone_index=gone - lines.doc_starts[lines.doc_of_line[gone]],
+        gone_numbers=lines.column(kernels.NUMBER)[gone],
+        gone_codes=codes[gone],
+        gone_lines=lines.spans.texts(gone, raw=True),
     )
 
 
@@ -448,5 +482,9 @@ class StripBoilerplate:
         batch = set_column(batch, TEXT, done.texts)
         batch = set_column(batch, "lines_removed", pa.array(done.lines_removed, pa.int32()))
         batch = set_column(batch, "chars_removed", pa.array(done.chars_removed, pa.int64()))
-        batch = add_removed_lines(batch, self.name, done.removed)
+        index = batch.schema.get_field_index(REMOVED_LINES_FIELD.name)
+        if index >= 0 and batch.column(index).null_count < batch.num_rows:
+            batch = add_removed_lines(batch, self.name, done.removed)  # earlier stages' too
+        else:
+            batch = set_column(batch, REMOVED_LINES_FIELD.name, done.removed_lines(self.name))
         return mark_removed(batch, pa.array(done.empty, type=pa.bool_()), EMPTY)
