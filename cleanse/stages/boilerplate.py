@@ -47,7 +47,7 @@ from cleanse.stages.base import (
     mark_removed,
     set_column,
 )
-from cleanse.stages.boilerplate_lines import Lines, intern, scan
+from cleanse.stages.boilerplate_lines import Lines, scan
 from cleanse.stages.boilerplate_model import LINE_FEATURES, LineScorer, load_scorer, named_features
 from cleanse.stages.stopwords import LANGUAGES
 
@@ -156,10 +156,21 @@ def _pair_repeats(lines: Lines) -> np.ndarray:
     out = np.zeros(len(lines), dtype=bool)
     pair = np.flatnonzero((keys[:-1] >= 0) & (keys[1:] >= 0) & (doc[:-1] == doc[1:]))
     if len(pair):
-        triples = np.stack([doc[pair], keys[pair], keys[pair + 1]], axis=1).astype(np.int32)
-        ids = intern(triples.ravel(), np.arange(0, 3 * len(pair) + 1, 3))
-        out[pair] = np.bincount(ids)[ids] > 1
+        # a key is the first line of the document with it: a pair of keys is one document's
+        _, inverse, counts = np.unique(
+            keys[pair] * len(lines) + keys[pair + 1], return_inverse=True, return_counts=True
+        )
+        out[pair] = counts[inverse] > 1
     return out
+
+
+def _forced_out(features: np.ndarray) -> np.ndarray:
+    """True at each line `decide` removes as a phrase or credit whatever its score, and
+    that is not a content sentence (8+ words ending one): no rule reads its score."""
+    end = features[:, _END_COLUMN]
+    sentence = (end > 0) & (features[:, _WORDS_COLUMN] >= _SENTENCE_LOG_WORDS)
+    phrase = (features[:, _PHRASE_COLUMN] > 0) & (end == 0)
+    return (phrase | (features[:, _CREDIT_COLUMN] > 0)) & ~sentence
 
 
 def prose(lines: Lines, features: np.ndarray) -> np.ndarray:
@@ -182,12 +193,14 @@ def judge(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return the reason code and the score of every line of `lines`.
 
-    With `score_prose` False, `prose` lines are not scored (score 0): no rule reads their
-    score, so the decisions are the same, for less work.
+    With `score_prose` False, the lines whose score no rule of `decide` reads are not
+    scored (score 0): `prose` lines, and lines a phrase or credit rule removes that are
+    not content sentences (whose score would say whether they are the last one kept).
+    The decisions are the same, for less work.
     """
     scorer = scorer or load_scorer()
     features = named_features(lines)
-    rows = None if score_prose else ~prose(lines, features)
+    rows = None if score_prose else ~(prose(lines, features) | _forced_out(features))
     scores = scorer.score(lines, features, rows)
     cut = scorer.threshold if threshold is None else threshold
     return decide(lines, features, scores, cut), scores
@@ -258,10 +271,54 @@ class Stripped:
     chars_removed: np.ndarray
     #: no line left (only where some went)
     empty: np.ndarray
-    #: per row, its removed lines as ``(nonblank index, reason, line)``
-    removed: list[list[tuple[int, str, str]]]
-    #: per row, the line numbers (in ``str.splitlines``) of its removed lines
-    numbers: list[list[int]]
+    #: every removed line, in row order: its row, its index among the row's non-blank
+    #: lines, its line number (in ``str.splitlines``), its reason code (`_REASON_OF_CODE`)
+    #: and its text as it was
+    gone_rows: np.ndarray
+    gone_index: np.ndarray
+    gone_numbers: np.ndarray
+    gone_codes: np.ndarray
+    gone_lines: pa.Array
+
+    @property
+    def removed(self) -> list[list[tuple[int, str, str]]]:
+        """Per row, its removed lines as ``(nonblank index, reason, line)``."""
+        removed: list[list[tuple[int, str, str]]] = [[] for _ in range(len(self.texts))]
+        for row, index, code, line in zip(
+            self.gone_rows.tolist(), self.gone_index.tolist(), self.gone_codes.tolist(),
+            self.gone_lines.to_pylist(), strict=True,
+        ):  # fmt: skip
+            removed[row].append((index, _REASON_OF_CODE[code], line))
+        return removed
+
+    @property
+    def numbers(self) -> list[list[int]]:
+        """Per row, the line numbers (in ``str.splitlines``) of its removed lines."""
+        numbers: list[list[int]] = [[] for _ in range(len(self.texts))]
+        for row, number in zip(self.gone_rows.tolist(), self.gone_numbers.tolist(), strict=True):
+            numbers[row].append(number)
+        return numbers
+
+    def removed_lines(self, stage: str) -> pa.Array:
+        """The `removed` lines as a ``removed_lines`` column of `stage` (``REMOVED_LINES_FIELD``;
+        null where a row lost none), built from the arrays without a Python object per line."""
+        count = len(self.gone_rows)
+        names = pa.array(_REASON_OF_CODE[1:], pa.string())
+        entries = pa.StructArray.from_arrays(
+            [
+                pc.take(pa.array([stage], pa.string()), np.zeros(count, np.int64)),
+                pc.take(names, self.gone_codes - 1),
+                pa.array(self.gone_index, pa.int32()),
+                self.gone_lines.cast(pa.string()),
+            ],
+            fields=list(REMOVED_LINES_FIELD.type.value_type),
+        )
+        offsets = np.zeros(len(self.texts) + 1, np.int32)
+        np.cumsum(self.lines_removed, out=offsets[1:])
+        return pa.ListArray.from_arrays(
+            pa.array(offsets), entries, type=REMOVED_LINES_FIELD.type,
+            mask=pa.array(self.lines_removed == 0),
+        )  # fmt: skip
 
 
 def guard_pages(lines: Lines, codes: np.ndarray, guarded: np.ndarray, share: float) -> np.ndarray:
@@ -338,26 +395,16 @@ def strip_batch(
     raw = lines.column(kernels.RAW_STOP)[gone] - lines.column(kernels.RAW_START)[gone]
     lines_removed = np.bincount(row_of, minlength=count).astype(np.int32)
     kept = np.bincount(lines.rows[lines.doc_of_line], minlength=count) - lines_removed
-    removed: list[list[tuple[int, str, str]]] = [[] for _ in range(count)]
-    numbers: list[list[int]] = [[] for _ in range(count)]
-    at = (gone - lines.doc_starts[lines.doc_of_line[gone]]).tolist()
-    for row, index, number, code, line in zip(
-        row_of.tolist(),
-        at,
-        lines.column(kernels.NUMBER)[gone].tolist(),
-        codes[gone].tolist(),
-        lines.spans.texts(gone, raw=True).to_pylist(),
-        strict=True,
-    ):
-        removed[row].append((index, _REASON_OF_CODE[code], line))
-        numbers[row].append(number)
     return Stripped(
         texts=new,
         lines_removed=lines_removed,
         chars_removed=np.bincount(row_of, weights=raw, minlength=count).astype(np.int64),
         empty=(lines_removed > 0) & (kept == 0),
-        removed=removed,
-        numbers=numbers,
+        gone_rows=row_of,
+        gone_index=gone - lines.doc_starts[lines.doc_of_line[gone]],
+        gone_numbers=lines.column(kernels.NUMBER)[gone],
+        gone_codes=codes[gone],
+        gone_lines=lines.spans.texts(gone, raw=True),
     )
 
 
@@ -471,5 +518,9 @@ class StripBoilerplate:
         batch = set_column(batch, TEXT, done.texts)
         batch = set_column(batch, "lines_removed", pa.array(done.lines_removed, pa.int32()))
         batch = set_column(batch, "chars_removed", pa.array(done.chars_removed, pa.int64()))
-        batch = add_removed_lines(batch, self.name, done.removed)
+        index = batch.schema.get_field_index(REMOVED_LINES_FIELD.name)
+        if index >= 0 and batch.column(index).null_count < batch.num_rows:
+            batch = add_removed_lines(batch, self.name, done.removed)  # earlier stages' too
+        else:
+            batch = set_column(batch, REMOVED_LINES_FIELD.name, done.removed_lines(self.name))
         return mark_removed(batch, pa.array(done.empty, type=pa.bool_()), EMPTY)

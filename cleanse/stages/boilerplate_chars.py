@@ -5,8 +5,9 @@ The line features are defined by Python: ``str.split``, ``str.isupper``, ``str.l
 ``stopwords``. The scanner (``boilerplate_kernels``) loops over code points instead, so
 every class it tests is read from a table filled by asking Python about each code point
 (``ch.isspace()``, ``re.fullmatch(r"\\w", ch)``, ``ch.lower()``...): the two agree by
-construction, whatever the Unicode version. A code point is looked up the first time a
-batch contains it, so a table only ever holds the characters seen.
+construction, whatever the Unicode version. ASCII is filled from the start; any other
+code point is looked up the first time a batch contains it, so a table only ever holds
+the characters seen.
 
 ``str.lower`` is per character except in two places the tables also describe: a few
 characters lower-case to several (``"İ".lower() == "i̇"``: `EXPANSIONS`), and a capital
@@ -110,6 +111,7 @@ class CharTables:
         self._expansions: list[str] = []
         self.expansion_offsets = np.zeros(1, dtype=np.int64)
         self.expansion_data = np.zeros(0, dtype=np.int32)
+        self.add(np.arange(128))
 
     def add(self, code_points: np.ndarray) -> None:
         """Fill the entries of `code_points` (and of their lower case) not filled yet."""

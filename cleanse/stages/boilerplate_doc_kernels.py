@@ -336,8 +336,8 @@ def tree_sum(x, node, threshold, value, depth, baseline):
     for a in range(0, n, TREE_BLOCK):
         size = min(n, a + TREE_BLOCK) - a
         has_nan = False
-        for i in range(size):
-            for j in range(width):
+        for j in range(width):
+            for i in range(size):
                 v = x[a + i, j]
                 block[j, i] = v
                 has_nan |= v != v
@@ -345,6 +345,7 @@ def tree_sum(x, node, threshold, value, depth, baseline):
             nodes, th = node[t], threshold[t]
             at[:] = 0
             for _ in range(depth[t]):
+                moved = np.uint64(0)
                 for i in range(np.uint64(size)):
                     k = at[i]
                     packed = nodes[k]
@@ -352,10 +353,54 @@ def tree_sum(x, node, threshold, value, depth, baseline):
                     right = v > th[k]
                     if has_nan:  # the same for the whole block: the loop is unswitched
                         right |= (v != v) & ((packed >> nan_shift) & one != 0)
-                    at[i] = (packed >> child_shift) + np.uint64(right)
+                    step = (packed >> child_shift) + np.uint64(right)
+                    moved |= step ^ k
+                    at[i] = step
+                if moved == 0:
+                    break
             v = value[t]
             for i in range(size):
                 out[a + i] += v[at[i]]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def dense_rows(picked, doc_starts, features, neighbour_columns, context, steps, extra):
+    """The dense inputs (``boilerplate_model.DENSE_FEATURES``) of the lines `picked`
+    (ascending), a row each: the line's `features`; per step of `steps` (-1, 1, then
+    `context` where the step is 0, then -2, 2) the `neighbour_columns` of the line that
+    many rows away, zeros where that is outside the line's document; then `extra`
+    columns left for the caller to fill. Stored column by column (`tree_sum` reads
+    a column of consecutive rows at a time), and written so: the inputs are read by
+    column too."""
+    n = len(picked)
+    size = len(neighbour_columns)
+    width = features.shape[1] + (len(steps) - 1) * size + context.shape[1]
+    out = np.empty((width + extra, n)).T
+    first = np.empty(n, dtype=np.int64)  # the first and last line of each row's document
+    last = np.empty(n, dtype=np.int64)
+    d = 0
+    for r in range(n):
+        while doc_starts[d + 1] <= picked[r]:
+            d += 1
+        first[r], last[r] = doc_starts[d], doc_starts[d + 1] - 1
+    for c in range(features.shape[1]):
+        for r in range(n):
+            out[r, c] = features[picked[r], c]
+    at = features.shape[1]
+    for step in steps:
+        if step == 0:
+            for c in range(context.shape[1]):
+                for r in range(n):
+                    out[r, at + c] = context[picked[r], c]
+            at += context.shape[1]
+            continue
+        for c in range(size):
+            column = neighbour_columns[c]
+            for r in range(n):
+                j = picked[r] + step
+                out[r, at + c] = features[j, column] if first[r] <= j <= last[r] else 0.0
+        at += size
     return out
 
 

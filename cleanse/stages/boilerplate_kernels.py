@@ -81,17 +81,16 @@ _CR, _LF, _FINAL, _NON_FINAL, _ELLIPSIS = 0x0D, 0x0A, 0x3C2, 0x3C3, 0x2026
 
 
 @njit(cache=True, nogil=True)
-def unknown_code_points(data, offsets, rows, flags):
-    """Return the distinct code points of the `rows` strings whose table entry is empty."""
+def unknown_code_points(data, starts, flags):
+    """Return the distinct code points starting at the bytes `starts` of UTF-8 `data`
+    whose table entry is empty."""
     seen = np.zeros(0x110000, dtype=np.bool_)
     out = []
-    for r in rows:
-        i = offsets[r]
-        while i < offsets[r + 1]:
-            c, i = _decode(data, i)
-            if not flags[np.uint64(c)] & KNOWN and not seen[np.uint64(c)]:
-                seen[c] = True
-                out.append(c)
+    for i in starts:
+        c = _decode(data, i)[0]
+        if not flags[np.uint64(c)] & KNOWN and not seen[np.uint64(c)]:
+            seen[c] = True
+            out.append(c)
     return np.array(out, dtype=np.int64)
 
 
@@ -162,7 +161,9 @@ def _first_pass(cps, s, e, flags, lower, lo, row):
         elif run_start >= 0:  # a run of digits ended: a date or a time ends with it?
             date |= date_ends(cps, run_start, k, run_open, (f & WORD) == 0, runs_at)
             run_start = -1
-        glued_end = f & GLUED_LOWER and previous & GLUED_UPPER and before & GLUED_LOWER
+        # bitwise, not `and`: most characters are lower-case letters, and a branch on
+        # that alone would be mispredicted at every word's edge
+        glued_end = _bit(f, GLUED_LOWER) & _bit(previous, GLUED_UPPER) & _bit(before, GLUED_LOWER)
         if glued_end and k - 2 >= glued_from:
             glued += 1
             glued_from = k + 1
@@ -242,7 +243,7 @@ def _second_pass(
     ``lo[m]`` too (a space is put there to end the last token).
 
     Letter runs (``[^\\W\\d_]+``) go to `words`, the FNV-1a state of each (what
-    ``boilerplate_tokens.intern`` finishes) to `word_hashes`; the CRC-32 of each
+    ``boilerplate_tokens.lookup`` finishes) to `word_hashes`; the CRC-32 of each
     hashing token (``[^\\W_]+|[^\\w\\s]`` over the text with ``\\d`` folded to "0") to
     `hashes`.
     Written without branches where it can (a store that only counts when wanted).
@@ -271,12 +272,15 @@ def _second_pass(
         alnum = _bit(f, ALNUM)
         hashes[np.uint64(hash_at + count)] = crc ^ INVERT
         count += previous_alnum & (1 - alnum)
-        if alnum:
-            folded = np.uint32(ZERO if f & DECIMAL else c)
-            crc = crc_char(crc if previous_alnum else INVERT, folded)
-        elif f & PUNCT:
-            hashes[hash_at + count] = crc_char(INVERT, np.uint32(c)) ^ INVERT
-            count += 1
+        # every character goes through the CRC, without a branch on its class: a
+        # punctuation mark is a token of its own (stored, counted), a letter or digit
+        # extends the open token, anything else leaves a value the next token replaces
+        crc = crc_char(
+            crc if previous_alnum & alnum else INVERT,
+            np.uint32(ZERO if f & DECIMAL else c),
+        )
+        hashes[np.uint64(hash_at + count)] = crc ^ INVERT
+        count += _bit(f, PUNCT)
         previous_alnum = alnum
         if f & LINK_START and j >= link_from and j < m and may_link(lo, j):
             size = link_size(lo, j, m, flags)
@@ -298,7 +302,7 @@ def scan_lines(data, offsets, rows, split, ngrams, flags, lower, exp_offsets, ex
     Returns ``(stats, word_data, word_offsets, word_hashes, hash_crcs, gram_crcs)``: one
     row of `NUM_STATS` columns per non-blank line; the lower-cased letter runs of all
     lines (code points, their offsets, their FNV-1a states for
-    ``boilerplate_tokens.intern``); the CRC-32 of each hashing token, and of each
+    ``boilerplate_tokens.lookup``); the CRC-32 of each hashing token, and of each
     distinct n-gram, of all lines in order (the per-line counts are in `stats`).
     """
     # Sized from the input up front, and not zeroed (np.empty: pages never written cost

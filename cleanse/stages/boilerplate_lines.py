@@ -4,13 +4,13 @@
 every document of a batch at once (one pass over the Arrow buffer, no Python string per
 line), then finishes what depends on more than one line:
 
-* the letter runs of all lines are interned (``boilerplate_tokens.intern``, from the
-  hashes the scanner keeps as it writes them), so each distinct word is looked up once
-  in a table of every stop word and detection word: stop-word density in the
-  document's language, and the language itself (``stopwords.detect_language``'s vote,
-  `_languages`);
+* each letter run is looked up in a table of every stop word and detection word
+  (``boilerplate_tokens.lookup``, from the hashes the scanner keeps as it writes them):
+  stop-word density in the document's language, and the language itself
+  (``stopwords.detect_language``'s vote, `_languages`);
 * a line's repeat key (its lower-cased letter runs joined by spaces, what ``re.sub(r"[\\W\\d_]+",
-  " ", line.lower()).strip()`` gives) is the sequence of its word ids, interned in turn;
+  " ", line.lower()).strip()`` gives) is only compared within its document: each line
+  gets the first line of its document with the same runs (``boilerplate_tokens.first_equal``);
 * the phrase and credit patterns run in ``re`` on the few candidate lines only: RE2
   over all short lines (``boilerplate_phrases.prefilter``), and for whole-line phrases
   the length of the line's letter core, rule the others out.
@@ -53,17 +53,19 @@ MIN_HITS = 3
 #: Below this many short lines, ``re`` checks them all (RE2 compiles each pattern anew).
 PREFILTER_MIN_LINES = 64
 _CODES = tuple(LANGUAGES)
-_NO_TABLE = np.zeros(1, dtype=np.uint64)  # an empty `boilerplate_tokens.index`
 
 
 @dataclass(frozen=True, slots=True)
 class Lines:
     """Every non-blank line of a batch, in document order, and what the rules read.
 
-    `stats` has one row per line (columns named in ``boilerplate_kernels``);
-    ``doc_starts[d]:doc_starts[d + 1]`` are the lines of document `d`; the tokens of
-    line `i` are ``word_ids[word_starts[i]:word_starts[i + 1]]`` (and so on for the
-    hashing-token and n-gram CRCs).
+    `stats` has one row per line (columns named in ``boilerplate_kernels``; stored
+    column by column);
+    ``doc_starts[d]:doc_starts[d + 1]`` are the lines of document `d`; the letter runs
+    of line `i` are ``word_ids[word_starts[i]:word_starts[i + 1]]``, each the index of
+    the word in the stop-word lexicon (one past its last word where not in it); and so
+    on for the hashing-token and n-gram CRCs. ``keys[i]``: the first line of the
+    document with the same repeat key as line `i`.
     """
 
     stats: np.ndarray
@@ -134,11 +136,17 @@ def scan(
         if buffers[2] is not None
         else np.zeros(0, np.uint8)
     )
-    TABLES.add(kernels.unknown_code_points(data, offsets, rows, TABLES.flags))
+    # the tables hold every ASCII character from the start: only the characters of two
+    # bytes or more (their lead bytes, found at numpy's speed) are decoded to look them up
+    leads = np.flatnonzero(data[offsets[0] : offsets[-1]] >= 0xC0) + offsets[0]
+    TABLES.add(kernels.unknown_code_points(data, leads, TABLES.flags))
     stats, words, word_offsets, word_states, hash_crcs, gram_crcs = kernels.scan_lines(
         data, offsets, rows, split, grams, TABLES.flags, TABLES.lower,
         TABLES.expansion_offsets, TABLES.expansion_data,
     )  # fmt: skip
+    # column by column from here on (each rule reads a few columns of every line): one
+    # copy, instead of a pass over every line's whole row for each column read
+    stats = np.asfortranarray(stats)
     source = stats[:, kernels.SOURCE]
     if split:
         doc = np.searchsorted(rows, source)
@@ -150,12 +158,11 @@ def scan(
     doc_starts = np.searchsorted(doc, np.arange(docs + 1))
     word_starts = _starts(stats[:, kernels.WORD_TOKENS])
     lexicon = _lexicon()
-    word_ids, known = token_kernels.intern(
-        words, word_offsets, word_states, lexicon.code_points, lexicon.offsets, lexicon.table
-    )
-    stop_masks = np.where(known >= 0, lexicon.stop_masks[known], np.uint64(0))
-    detect_rows = np.where(known >= 0, lexicon.detect_rows[known], -1)
-    languages = _languages(language, docs, word_starts[doc_starts], word_ids, detect_rows)
+    word_ids, line_keys = token_kernels.lookup(
+        words, word_offsets, word_states, word_starts, lexicon.code_points, lexicon.offsets,
+        lexicon.table, lexicon.filter,
+    )  # fmt: skip
+    languages = _languages(language, docs, word_starts[doc_starts], word_ids)
     spans = LineSpans(buffers[2] or pa.py_buffer(b""), stats)
     short = spans.short()
     return Lines(
@@ -167,8 +174,8 @@ def scan(
         hash_starts=_starts(stats[:, kernels.HASH_TOKENS]),
         gram_crcs=gram_crcs,
         gram_starts=_starts(stats[:, kernels.GRAMS]),
-        stop_density=_stop_density(stats, doc, word_ids, word_starts, stop_masks, languages),
-        keys=intern(word_ids.astype(np.int32), word_starts),
+        stop_density=_stop_density(stats, doc, word_ids, word_starts, languages),
+        keys=token_kernels.first_equal(doc_starts, line_keys, words, word_offsets, word_starts),
         phrase=_phrases(spans, short),
         credit=_credits(spans, short),
         date=stats[:, kernels.DATE] > 0,
@@ -192,14 +199,17 @@ class _Lexicon:
 
     code_points: np.ndarray
     offsets: np.ndarray
-    #: bit i: a stop word of ``LANGUAGES``' i-th language
+    #: bit i: a stop word of ``LANGUAGES``' i-th language (and 0 for a word not listed,
+    #: one past the last word: what ``boilerplate_tokens.lookup`` gives it)
     stop_masks: np.ndarray
     #: the word's languages for detection: ``lang_index[lang_offsets[r]:lang_offsets[r+1]]``
+    #: (-1: none, and for a word not listed)
     detect_rows: np.ndarray
     lang_offsets: np.ndarray
     lang_index: np.ndarray
-    #: ``boilerplate_doc_kernels.index`` of the words
+    #: ``boilerplate_tokens.index`` of the words, and ``boilerplate_tokens.filter_bits``
     table: np.ndarray
+    filter: np.ndarray
 
 
 @cache
@@ -218,21 +228,15 @@ def _lexicon() -> _Lexicon:
     return _Lexicon(
         code_points=code_points,
         offsets=offsets,
-        stop_masks=np.array([masks.get(w, 0) for w in words], dtype=np.uint64),
-        detect_rows=np.array([row_of.get(w, -1) for w in words], dtype=np.int64),
+        stop_masks=np.array([*(masks.get(w, 0) for w in words), 0], dtype=np.uint64),
+        detect_rows=np.array([*(row_of.get(w, -1) for w in words), -1], dtype=np.int64),
         lang_offsets=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
         lang_index=np.array(
             [_CODES.index(c) for w in detect for c in stopwords.index[w]], dtype=np.int64
         ),
         table=token_kernels.index(code_points, offsets),
+        filter=token_kernels.filter_bits(code_points, offsets),
     )
-
-
-def intern(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """Number the distinct sequences ``values[offsets[i]:offsets[i + 1]]``."""
-    none = np.zeros(1, dtype=values.dtype)
-    states = token_kernels.fnv_states(values, offsets)
-    return token_kernels.intern(values, offsets, states, none, np.zeros(1, np.int64), _NO_TABLE)[0]
 
 
 def _languages(
@@ -240,14 +244,13 @@ def _languages(
     docs: int,
     word_doc_starts: np.ndarray,
     word_ids: np.ndarray,
-    detect_rows: np.ndarray,
 ) -> list[str | None]:
     """Return each document's language: `language`, or `stopwords.detect_language`'s."""
     if language is not None or not docs:
         return [language] * docs
     lexicon = _lexicon()
     best, votes = doc_kernels.detect_languages(
-        word_doc_starts, word_ids, detect_rows, lexicon.lang_offsets, lexicon.lang_index,
+        word_doc_starts, word_ids, lexicon.detect_rows, lexicon.lang_offsets, lexicon.lang_index,
         len(_CODES), DETECT_WORDS,
     )  # fmt: skip
     return [
@@ -260,7 +263,6 @@ def _stop_density(
     doc: np.ndarray,
     word_ids: np.ndarray,
     word_starts: np.ndarray,
-    stop_masks: np.ndarray,
     languages: list[str | None],
 ) -> np.ndarray:
     """Share of each line's letter runs in its document language's stop-word list."""
@@ -271,7 +273,7 @@ def _stop_density(
         dtype=np.int64,
     )
     line_language = which[doc]
-    hits = token_kernels.stop_hits(word_ids, word_starts, line_language, stop_masks)
+    hits = token_kernels.stop_hits(word_ids, word_starts, line_language, _lexicon().stop_masks)
     density = np.divide(hits, tokens, out=np.zeros(len(stats)), where=tokens > 0)
     return np.where(line_language >= 0, density, NEUTRAL_STOP_DENSITY)
 

@@ -91,7 +91,7 @@ CONTEXT_FEATURES: tuple[str, ...] = (
 )  # fmt: skip
 
 _COLUMN = {name: i for i, name in enumerate(LINE_FEATURES)}
-_NEIGHBOUR_COLUMNS = [_COLUMN[name] for name in NEIGHBOUR_FEATURES]
+_NEIGHBOUR_COLUMNS = np.array([_COLUMN[name] for name in NEIGHBOUR_FEATURES], dtype=np.int64)
 #: ``math.log1p`` of small counts (numpy's log1p differs from it in the last bit on some).
 _LOG1P = np.array([math.log1p(i) for i in range(4096)])
 
@@ -118,13 +118,14 @@ def line_features(lines: Sequence[str], *, language: str | None = None) -> np.nd
 
 
 def named_features(lines: Lines) -> np.ndarray:
-    """Return the named feature matrix of every line of `lines` (`LINE_FEATURES` columns)."""
+    """Return the named feature matrix of every line of `lines` (`LINE_FEATURES` columns,
+    stored column by column: the rules and the document loops read whole columns)."""
     s = lines.stats
     chars, words, letters = s[:, k.CHARS], s[:, k.WORDS], s[:, k.LETTERS]
     upper, end, dots = s[:, k.UPPERS], s[:, k.END], s[:, k.DOTS] > 0
     stop = lines.stop_density
     repeated, later = _repeats(lines)
-    rows = np.zeros((len(s), len(LINE_FEATURES)))
+    rows = np.zeros((len(s), len(LINE_FEATURES)), order="F")
     columns = (
         _math_log1p(chars),
         _math_log1p(words),
@@ -162,15 +163,13 @@ def named_features(lines: Lines) -> np.ndarray:
 
 def _repeats(lines: Lines) -> tuple[np.ndarray, np.ndarray]:
     """Per line: its repeat key occurs twice or more in the document (and is not empty);
-    an earlier line of the document has the same key."""
-    doc = lines.doc_of_line
-    pairs = doc * (int(lines.keys.max(initial=0)) + 1) + lines.keys
-    _, first, inverse, counts = np.unique(
-        pairs, return_index=True, return_inverse=True, return_counts=True
-    )
+    an earlier line of the document has the same key (``Lines.keys``: the first line
+    with the key)."""
+    keys = lines.keys
     has_key = np.diff(lines.word_starts) > 0
-    later = np.arange(len(pairs)) > first[inverse]
-    return (counts[inverse] > 1) & has_key, later
+    return (np.bincount(keys, minlength=len(keys))[keys] > 1) & has_key, keys != np.arange(
+        len(keys)
+    )
 
 
 def _document_features(rows: np.ndarray, doc_starts: np.ndarray) -> None:
@@ -214,24 +213,28 @@ def dense_features(features: np.ndarray, doc_starts: np.ndarray | None = None) -
     document's edge has zeros for the missing neighbours. Each row reads only its own
     document, so it is the same whatever else is in the batch.
     """
-    return np.hstack(_dense_blocks(features, doc_starts))
+    return _dense(features, doc_starts)
 
 
-def _dense_blocks(features: np.ndarray, doc_starts: np.ndarray | None) -> list[np.ndarray]:
-    """The column blocks of `dense_features`, in order, each with a row per line."""
+#: The blocks of `DENSE_FEATURES` after the line's own (``doc_kernels.dense_rows``):
+#: the neighbours one row before and after, document context (0), two before and after.
+_DENSE_STEPS = np.array([-1, 1, 0, -2, 2], dtype=np.int64)
+
+
+def _dense(
+    features: np.ndarray,
+    doc_starts: np.ndarray | None,
+    picked: np.ndarray | None = None,
+    extra: int = 0,
+) -> np.ndarray:
+    """The rows of `dense_features` of the lines `picked` (ascending; default: every
+    line), with `extra` columns after them left to fill. The document context is
+    computed for every line (its windows and means read them all), the rest for
+    `picked` only."""
     if doc_starts is None:
         doc_starts = np.array([0, len(features)], dtype=np.int64)
-    part = features[:, _NEIGHBOUR_COLUMNS]
-    doc = np.repeat(np.arange(len(doc_starts) - 1), np.diff(doc_starts))
-    shifted = []
-    for step in (1, 2):
-        previous = np.zeros_like(part)
-        following = np.zeros_like(part)
-        previous[step:] = part[:-step]
-        following[:-step] = part[step:]
-        previous[step:][doc[step:] != doc[:-step]] = 0.0
-        following[:-step][doc[:-step] != doc[step:]] = 0.0
-        shifted.append((previous, following))
+    if picked is None:
+        picked = np.arange(len(features))
     column = _COLUMN
     end = features[:, column["end_sentence"]]
     log_words = features[:, column["log_words"]]
@@ -243,7 +246,10 @@ def _dense_blocks(features: np.ndarray, doc_starts: np.ndarray | None) -> list[n
         np.rint(np.expm1(features[:, column["log_chars"]])), prose.astype(np.float64),
         (log_words >= math.log1p(4)).astype(np.float64),
     )  # fmt: skip
-    return [features, *shifted[0], context, *shifted[1]]
+    return doc_kernels.dense_rows(
+        np.asarray(picked, np.int64), np.ascontiguousarray(doc_starts, np.int64), features,
+        _NEIGHBOUR_COLUMNS, context, _DENSE_STEPS, extra,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,8 +296,10 @@ def line_tokens(lines: Lines) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def shape_inputs(lines: Lines, rows: np.ndarray | None = None) -> np.ndarray:
     """Return the ``SHAPE_FEATURES`` of every line of `lines` (``boilerplate_shape``); only
     where `rows` is True when given (zeros elsewhere: each line's are its own)."""
-    selected = np.ones(len(lines), dtype=bool) if rows is None else rows
-    return shape_features(lines.data, lines.stats, TABLES.flags, selected)
+    out = np.zeros((len(lines), len(SHAPE_FEATURES)))
+    picked = np.arange(len(lines)) if rows is None else np.flatnonzero(rows)
+    out[picked] = shape_features(lines.data, lines.stats, TABLES.flags, picked)
+    return out
 
 
 def token_inputs(lines: Lines, table: TokenTable) -> np.ndarray:
@@ -442,9 +450,8 @@ class TreeModel:
         """Return the raw score (log-odds of noise) of each row of `x` (`names` columns)."""
         w = self.walk
         return doc_kernels.tree_sum(
-            np.ascontiguousarray(x, np.float64), w.node, w.threshold, w.value, w.depth,
-            self.baseline,
-        )  # fmt: skip
+            np.asarray(x, np.float64), w.node, w.threshold, w.value, w.depth, self.baseline
+        )
 
     def proba(self, x: np.ndarray) -> np.ndarray:
         """Return the noise probability of each row of `x`."""
@@ -495,19 +502,15 @@ class LineScorer:
         self, lines: Lines, features: np.ndarray, rows: np.ndarray | None = None
     ) -> np.ndarray:
         """Return the trees' inputs (`MODEL_INPUTS`) of every line (only where `rows` is
-        True, when given: the per-line shape inputs are computed there only), each block
-        of columns written once into the result."""
-        blocks = [
-            *_dense_blocks(features, lines.doc_starts),
-            shape_inputs(lines, rows),
-            token_inputs(lines, self.tokens),
-        ]
+        True, when given: a row each for those lines; the inputs read from neighbours
+        and the shape inputs are computed for them only)."""
         picked = np.arange(len(features)) if rows is None else np.flatnonzero(rows)
-        out = np.empty((len(picked), sum(block.shape[1] for block in blocks)))
-        at = 0
-        for block in blocks:
-            out[:, at : at + block.shape[1]] = block[picked]
-            at += block.shape[1]
+        shape = shape_features(lines.data, lines.stats, TABLES.flags, picked)
+        tokens = token_inputs(lines, self.tokens)
+        out = _dense(features, lines.doc_starts, picked, shape.shape[1] + tokens.shape[1])
+        width = len(DENSE_FEATURES)
+        out[:, width : width + shape.shape[1]] = shape
+        out[:, width + shape.shape[1] :] = tokens[picked]
         return out
 
     def score(

@@ -66,14 +66,19 @@ _URL_PATTERNS = ("://", "www.", ".com", ".org", ".net", ".htm", ".php", ".asp", 
 _COPYRIGHT_PATTERNS = ("(c)", "copyright", "\N{COPYRIGHT SIGN}")
 
 
-def _pattern_table(patterns: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+def _pattern_table(patterns: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The patterns' code points, where each starts, and per first character (all below
+    256) a bit mask of the patterns that start with it."""
     codes = np.array([ord(ch) for p in patterns for ch in p], dtype=np.int64)
     starts = np.cumsum([0, *(len(p) for p in patterns)]).astype(np.int64)
-    return codes, starts
+    first = np.zeros(256, dtype=np.int64)
+    for index, pattern in enumerate(patterns):
+        first[ord(pattern[0])] |= 1 << index
+    return codes, starts, first
 
 
-_URL_CODES, _URL_STARTS = _pattern_table(_URL_PATTERNS)
-_COPY_CODES, _COPY_STARTS = _pattern_table(_COPYRIGHT_PATTERNS)
+_URL_CODES, _URL_STARTS, _URL_FIRST = _pattern_table(_URL_PATTERNS)
+_COPY_CODES, _COPY_STARTS, _COPY_FIRST = _pattern_table(_COPYRIGHT_PATTERNS)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -83,12 +88,19 @@ def _is(c, bit):
 
 
 @njit(cache=True, nogil=True)
-def _contains(lo, m, codes, starts):
-    """Whether one of the patterns (``codes[starts[p]:starts[p + 1]]``) occurs in ``lo[:m]``."""
-    for p in range(len(starts) - 1):
-        a, b = starts[p], starts[p + 1]
-        for j in range(m - (b - a) + 1):
-            k = 0
+def _contains(lo, m, codes, starts, first):
+    """Whether one of the patterns (``codes[starts[p]:starts[p + 1]]``) occurs in ``lo[:m]``:
+    one pass, trying at each position only the patterns starting with its character
+    (`first`)."""
+    for j in range(m):
+        c = lo[j]
+        if c >= 256 or not first[c]:
+            continue
+        for p in range(len(starts) - 1):
+            a, b = starts[p], starts[p + 1]
+            if not (first[c] >> p) & 1 or j + b - a > m:
+                continue
+            k = 1
             while k < b - a and lo[j + k] == codes[a + k]:
                 k += 1
             if k == b - a:
@@ -149,19 +161,17 @@ def _token(cps, s, e, flags, out_row):
 
 
 @njit(cache=True, nogil=True)
-def shape_features(data, stats, flags, selected):
-    """The `SHAPE_FEATURES` of every line where `selected` (rows of `stats`, its stripped
-    bytes in `data`; zeros elsewhere); every character of the lines must be in `flags`
+def shape_features(data, stats, flags, picked):
+    """The `SHAPE_FEATURES` of the lines `picked` (rows of `stats`, its stripped bytes in
+    `data`), a row each; every character of the lines must be in `flags`
     (``boilerplate_chars.TABLES``)."""
-    n = stats.shape[0]
+    n = len(picked)
     out = np.zeros((n, len(SHAPE_FEATURES)))
     cps = np.zeros(64, dtype=np.int64)
     lo = np.zeros(64, dtype=np.int64)
     token = np.zeros(7)
     for i in range(n):
-        if not selected[i]:
-            continue
-        a, b = stats[i, BYTE_START], stats[i, BYTE_STOP]
+        a, b = stats[picked[i], BYTE_START], stats[picked[i], BYTE_STOP]
         if len(cps) < b - a + 1:
             cps = np.zeros(2 * (b - a) + 1, dtype=np.int64)
             lo = np.zeros(2 * (b - a) + 1, dtype=np.int64)
@@ -202,10 +212,10 @@ def shape_features(data, stats, flags, selected):
         row[1] = spaces / m
         row[2] = np.log1p(separators)
         row[3] = np.log1p(token[0])
-        row[4] = _contains(lo, m, _URL_CODES, _URL_STARTS)
+        row[4] = _contains(lo, m, _URL_CODES, _URL_STARTS, _URL_FIRST)
         row[5] = token[4]
         row[6] = token[5]
-        row[7] = _contains(lo, m, _COPY_CODES, _COPY_STARTS)
+        row[7] = _contains(lo, m, _COPY_CODES, _COPY_STARTS, _COPY_FIRST)
         row[8] = token[1] / words
         row[9] = np.log1p(token_chars / words)
         row[10] = np.log1p(token[6])

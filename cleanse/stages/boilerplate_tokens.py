@@ -1,10 +1,11 @@
 """Compiled (numba) loops over the tokens of a batch: interning, stop-word counts,
 hashed lexical features.
 
-* `intern` numbers distinct sequences exactly (a hash table; equal hashes are compared
-  value by value), and finds each new one in a fixed lexicon on the way (`index`); the
-  scanner hashes the letter runs as it writes them (``boilerplate_kernels``), other
-  sequences are hashed by `fnv_states`;
+* `lookup` finds every letter run in a fixed lexicon (`index`, `filter_bits`; equal
+  hashes are compared value by value), from the hashes the scanner keeps as it writes
+  them (``boilerplate_kernels``), and hashes each line's runs; `first_equal` finds, per
+  document, the first line with the same runs (exact: lines are compared where the
+  hashes agree). No table of the batch's distinct words is built;
 * `stop_hits` counts each line's stop words, given a language bit mask per word;
 * `hashed_buckets` / `hashed_logits`: the hashed unigram, bigram and character n-gram
   features of each line, as buckets (for fitting) or summed under weights (scoring),
@@ -47,16 +48,6 @@ def _fnv(values, start, stop):
 def _finish(state, size):
     """The hash of a sequence of `size` values from its FNV-1a `state`."""
     return _fmix64(state ^ np.uint64(size))
-
-
-@njit(cache=True, nogil=True)
-def fnv_states(values, offsets):
-    """The FNV-1a state of each sequence ``values[offsets[i]:offsets[i + 1]]`` (`intern`)."""
-    n = len(offsets) - 1
-    out = np.empty(n, dtype=np.uint64)
-    for t in range(n):
-        out[t] = _fnv(values, offsets[t], offsets[t + 1])
-    return out
 
 
 _TAG = np.uint64(0xFFFFFFFF00000000)
@@ -104,57 +95,108 @@ def _table(hashes, count, size):
     return table
 
 
-@njit(cache=True, nogil=True)
-def intern(values, offsets, states, lexicon_values, lexicon_offsets, lexicon_table):
-    """Number the distinct sequences ``values[offsets[i]:offsets[i + 1]]`` (exact), whose
-    FNV-1a states are `states` (`fnv_states`).
+#: `filter_bits`: one bit per value of the top `_FILTER_BITS` bits of a hash (128 KB).
+_FILTER_BITS = 20
+_FILTER_SHIFT = np.uint64(64 - _FILTER_BITS)
 
-    Returns ``(ids, known)``: the id of every sequence, ids in order of first
-    occurrence; and for each id the index of the equal sequence of the lexicon (-1:
-    none), looked up in `lexicon_table` (`index`'s). A `_probe` table keyed by a 64-bit
-    hash, grown to stay at most half full; a compact copy of the distinct sequences is
-    kept to compare against.
+
+@njit(cache=True, nogil=True)
+def filter_bits(values, offsets):
+    """A bit set of the hashes of the sequences of `values` (`lookup`'s `lexicon_filter`):
+    a sequence whose bit is clear is surely not among them. Small enough to stay in
+    cache where the table of a large lexicon would not."""
+    bits = np.zeros(1 << (_FILTER_BITS - 6), dtype=np.uint64)
+    for t in range(len(offsets) - 1):
+        h = _finish(_fnv(values, offsets[t], offsets[t + 1]), offsets[t + 1] - offsets[t])
+        at = h >> _FILTER_SHIFT
+        bits[at >> np.uint64(6)] |= np.uint64(1) << (at & np.uint64(63))
+    return bits
+
+
+@njit(cache=True, nogil=True)
+def lookup(
+    values, offsets, states, line_starts, lexicon_values, lexicon_offsets, lexicon_table,
+    lexicon_filter,
+):  # fmt: skip
+    """Find each sequence ``values[offsets[t]:offsets[t + 1]]`` (FNV-1a states `states`)
+    in a fixed lexicon (`index`'s table, `filter_bits`' filter), and hash each line's
+    sequence of them.
+
+    Returns ``(known, line_keys)``: the index of the equal lexicon entry of every
+    sequence (``len(lexicon_offsets) - 1`` where none is: one past the last entry), and
+    for each line (its sequences ``line_starts[i]:line_starts[i + 1]``) a 64-bit hash of
+    its sequences in order, for `first_equal`. One probe per sequence of a table that
+    stays the same, instead of numbering the distinct ones of the batch first.
     """
-    n = len(offsets) - 1
-    size = 1024
-    table = np.zeros(size, dtype=np.uint64)
-    hashes = np.empty(n, dtype=np.uint64)  # of each distinct sequence
-    ids = np.empty(n, dtype=np.int64)
-    known = np.empty(n, dtype=np.int64)
-    kept = np.empty(max(16, len(values) // 8), dtype=values.dtype)
-    kept_offsets = np.empty(n + 1, dtype=np.int64)
-    kept_offsets[0] = 0
-    distinct = 0
-    for t in range(n):
-        start, stop = offsets[t], offsets[t + 1]
-        h = _finish(states[t], stop - start)
-        entry, d = _probe(table, h, kept, kept_offsets, values, start, stop)
-        if d >= 0:
-            ids[t] = d
-            continue
-        table[entry] = _entry(h, distinct)
-        hashes[distinct] = h
-        at = kept_offsets[distinct]
-        if at + stop - start > len(kept):
-            bigger = np.empty(2 * (at + stop - start), dtype=kept.dtype)
-            bigger[:at] = kept[:at]
-            kept = bigger
-        kept[at : at + stop - start] = values[start:stop]
-        kept_offsets[distinct + 1] = at + stop - start
-        known[distinct] = _probe(
-            lexicon_table, h, lexicon_values, lexicon_offsets, values, start, stop
-        )[1]
-        ids[t] = distinct
-        distinct += 1
-        if 2 * distinct > size:
-            size *= 2
-            table = _table(hashes, distinct, size)
-    return ids, known[:distinct]
+    missing = len(lexicon_offsets) - 1
+    known = np.empty(len(offsets) - 1, dtype=np.int64)
+    lines = len(line_starts) - 1
+    line_keys = np.empty(lines, dtype=np.uint64)
+    for i in range(lines):
+        key = FNV_BASIS
+        for t in range(line_starts[i], line_starts[i + 1]):
+            start, stop = offsets[t], offsets[t + 1]
+            h = _finish(states[t], stop - start)
+            at = h >> _FILTER_SHIFT
+            known[t] = missing
+            if lexicon_filter[at >> np.uint64(6)] & (np.uint64(1) << (at & np.uint64(63))):
+                d = _probe(lexicon_table, h, lexicon_values, lexicon_offsets, values, start, stop)
+                if d[1] >= 0:
+                    known[t] = d[1]
+            key = _fmix64(key ^ h) * FNV_PRIME
+        line_keys[i] = _finish(key, line_starts[i + 1] - line_starts[i])
+    return known, line_keys
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _same_line(values, offsets, line_starts, i, j):
+    """Whether lines `i` and `j` have the same sequences (`first_equal`)."""
+    a, b = line_starts[i], line_starts[j]
+    size = line_starts[i + 1] - a
+    if line_starts[j + 1] - b != size:
+        return False
+    for t in range(size):
+        ta, tb = a + t, b + t
+        if not same(values, offsets[ta], offsets[ta + 1], values, offsets[tb], offsets[tb + 1]):
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def first_equal(doc_starts, line_keys, values, offsets, line_starts):
+    """Per line, the first line of its document with the same sequences (itself if none
+    before it has them), compared value by value where `lookup`'s `line_keys` agree: so
+    two lines have the same result exactly when they are equal and in one document."""
+    n = len(line_keys)
+    out = np.empty(n, dtype=np.int64)
+    longest = 1
+    for d in range(len(doc_starts) - 1):
+        longest = max(longest, doc_starts[d + 1] - doc_starts[d])
+    size = 16
+    while size < 2 * longest:
+        size *= 2
+    mask = np.uint64(size - 1)
+    slot_line = np.zeros(size, dtype=np.int64)
+    stamp = np.full(size, -1, dtype=np.int64)  # the document that filled the slot
+    for d in range(len(doc_starts) - 1):
+        for i in range(doc_starts[d], doc_starts[d + 1]):
+            at = line_keys[i] & mask
+            out[i] = i
+            while stamp[at] == d:
+                j = slot_line[at]
+                if line_keys[j] == line_keys[i] and _same_line(values, offsets, line_starts, i, j):
+                    out[i] = j
+                    break
+                at = (at + np.uint64(1)) & mask
+            if out[i] == i:
+                stamp[at] = d
+                slot_line[at] = i
+    return out
 
 
 @njit(cache=True, nogil=True)
 def index(values, offsets):
-    """A `_probe` table of the (distinct) sequences of `values`, for `intern`."""
+    """A `_probe` table of the (distinct) sequences of `values`, for `lookup`."""
     n = len(offsets) - 1
     size = 1024
     while size < 2 * n:
