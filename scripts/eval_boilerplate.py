@@ -35,6 +35,7 @@ import tarfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -120,9 +121,9 @@ def load_oscar(data: Path, split: str = "all", *, limit: int | None = None) -> l
     return docs
 
 
-# ---- systems: each maps a document's lines to "remove?" per line ---------------------------
+# ---- systems: each maps a document's lines (and its language) to "remove?" per line --------
 
-System = Callable[[LabelledDoc], list[bool]]
+System = Callable[[Sequence[str], str], list[bool]]
 
 _C4_POLICY = (
     "terms of use",
@@ -134,7 +135,7 @@ _C4_POLICY = (
 )
 
 
-def c4_lines(doc: LabelledDoc) -> list[bool]:
+def c4_lines(lines: Sequence[str], language: str = "en") -> list[bool]:
     """C4's line rules (datatrove ``C4QualityFilter`` defaults) applied line by line.
 
     Removed: no terminal punctuation (``. ! ? "``) or an ellipsis ending; fewer than 3
@@ -142,7 +143,7 @@ def c4_lines(doc: LabelledDoc) -> list[bool]:
     here, "lorem ipsum" and "{" (C4 drops the whole document for those).
     """
     removed = []
-    for raw in doc.lines:
+    for raw in lines:
         line = raw.strip()
         lower = line.lower()
         words = line.split()
@@ -159,7 +160,7 @@ def c4_lines(doc: LabelledDoc) -> list[bool]:
     return removed
 
 
-def fineweb_lines(doc: LabelledDoc) -> list[bool]:
+def fineweb_lines(lines: Sequence[str], language: str = "en") -> list[bool]:
     """FineWeb's line-level signals as a line filter.
 
     ``FineWebQualityFilter`` drops documents by shares of (a) lines without terminal
@@ -167,7 +168,7 @@ def fineweb_lines(doc: LabelledDoc) -> list[bool]:
     line: remove duplicated lines (every copy) and short (<= 30 chars) lines without
     terminal punctuation.
     """
-    keys = [line.strip() for line in doc.lines]
+    keys = [line.strip() for line in lines]
     counts: dict[str, int] = {}
     for key in keys:
         counts[key] = counts.get(key, 0) + 1
@@ -178,22 +179,31 @@ def fineweb_lines(doc: LabelledDoc) -> list[bool]:
     ]
 
 
-def justext_lines(doc: LabelledDoc) -> list[bool]:
-    """jusText 3.0.2 on the lines, each one a ``<p>``, default thresholds."""
+@cache
+def justext_stoplist(language: str) -> frozenset[str]:
+    """jusText's stop-word list for an ISO 639-1 code, read once (jusText reads the file
+    on every ``get_stoplist`` call)."""
+    import justext
+
+    return justext.get_stoplist(JUSTEXT_LANGUAGE[language])
+
+
+def justext_lines(lines: Sequence[str], language: str = "en") -> list[bool]:
+    """jusText 3.0.2 on the lines, each one a ``<p>``, default thresholds, the stop-word
+    list of `language`."""
     import html
 
     import justext
 
-    stoplist = justext.get_stoplist(JUSTEXT_LANGUAGE[doc.language])
-    body = "".join(f"<p>{html.escape(line)}</p>" for line in doc.lines)
+    body = "".join(f"<p>{html.escape(line)}</p>" for line in lines)
     paragraphs = justext.justext(
-        f"<html><body>{body}</body></html>".encode(), stoplist, encoding="utf-8"
+        f"<html><body>{body}</body></html>".encode(), justext_stoplist(language), encoding="utf-8"
     )
     # jusText drops empty paragraphs; match the rest by order of text.
     good = iter(paragraphs)
     removed = []
     current = next(good, None)
-    for line in doc.lines:
+    for line in lines:
         text = " ".join(line.split())
         if current is not None and text and " ".join(current.text.split()) == text:
             removed.append(current.class_type != "good")
@@ -203,13 +213,13 @@ def justext_lines(doc: LabelledDoc) -> list[bool]:
     return removed
 
 
-def cleanse_lines(doc: LabelledDoc) -> list[bool]:
+def cleanse_lines(lines: Sequence[str], language: str = "en") -> list[bool]:
     """``strip_boilerplate``'s decisions, language detected from the text."""
-    return [not v.keep for v in classify_lines(doc.lines)]
+    return [not v.keep for v in classify_lines(lines)]
 
 
-def keep_all(doc: LabelledDoc) -> list[bool]:
-    return [False] * len(doc.lines)
+def keep_all(lines: Sequence[str], language: str = "en") -> list[bool]:
+    return [False] * len(lines)
 
 
 SYSTEMS: dict[str, System] = {
@@ -237,7 +247,7 @@ def evaluate(
     for name in systems:
         per_lang: dict[str, Scores] = {}
         for doc in docs:
-            scores = score_doc(SYSTEMS[name](doc), doc.noise)
+            scores = score_doc(SYSTEMS[name](doc.lines, doc.language), doc.noise)
             per_lang[doc.language] = per_lang.get(doc.language, Scores()) + scores
         per_lang["pooled"] = sum(per_lang.values(), Scores())
         results[name] = per_lang
