@@ -14,6 +14,22 @@ interleaved so each sees the same background load, and its best run is reported.
 MB/s per core = UTF-8 megabytes of the stage's input text / CPU seconds of this one
 process (BLAS and Arrow held to one thread); wall MB/s beside it. The machine's load
 average is recorded before and after, since others may share it.
+
+With ``--peers`` (the default) the in-document boilerplate removers users compare
+strip_boilerplate with run in the same loop, over the same texts strip_boilerplate gets
+(as Python strings, read out of its input batches before the clock starts), each
+returning every document without the lines it removes:
+
+* jusText, C4 line rules and FineWeb-style rules exactly as ``eval_boilerplate.py``
+  applies them to lines (jusText: each line a ``<p>``, default thresholds, the English
+  stop list for every document);
+* datatrove's ``C4QualityFilter`` (``filter`` per ``Document``), when datatrove is
+  installed, with its line rules only: no minimum sentence count (it needs spaCy) and
+  "lorem ipsum" and "{" not dropping the document, so every document goes through all
+  its lines as with the others.
+
+trafilatura is left out: its text path needs HTML. Each peer's line F1 on
+line-quality-oscar is quoted from ``benchmarks/boilerplate.md`` beside its speed.
 """
 
 from __future__ import annotations
@@ -31,6 +47,7 @@ import platform  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
+from functools import partial  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numba  # noqa: E402
@@ -44,6 +61,7 @@ for _path in (ROOT, ROOT / "scripts"):
         sys.path.insert(0, str(_path))
 
 from bench_encoding import best_of, load_average, read_bbc  # noqa: E402
+from eval_boilerplate import System, c4_lines, fineweb_lines, justext_lines  # noqa: E402
 
 from cleanse.io.readers import domain_of  # noqa: E402
 from cleanse.schema import DOMAIN, ID, REASON, TEXT, URL, conform, document_schema  # noqa: E402
@@ -52,6 +70,12 @@ from cleanse.stages.base import is_corpus_stage  # noqa: E402
 
 STAGES = ("fix_encoding", "strip_boilerplate", "site_boilerplate", "exact_dedup", "near_dedup")
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
+JUSTEXT = "jusText 3.0.2, each line a paragraph"
+C4 = "C4 line rules (eval_boilerplate)"
+FINEWEB = "FineWeb-style rules (eval_boilerplate)"
+DATATROVE_C4 = "datatrove C4QualityFilter, line rules"
+#: Peer name in the table -> its system in benchmarks/boilerplate.md (None: not scored).
+PEER_SCORES = {JUSTEXT: "justext", C4: "c4", FINEWEB: "fineweb", DATATROVE_C4: None}
 
 
 def read_corpus(data: Path) -> tuple[list[str], list[str | None]]:
@@ -124,12 +148,102 @@ def text_bytes(batches: Sequence[pa.RecordBatch]) -> int:
     return sum(int(pc.sum(pc.binary_length(b.column(TEXT))).as_py() or 0) for b in batches)
 
 
+def strip_lines(system: System, text: str) -> str:
+    """Return `text` without the lines `system` removes (English where it asks).
+
+    >>> strip_lines(c4_lines, "Home\\nA real sentence with words.")
+    'A real sentence with words.'
+    """
+    lines = text.splitlines()
+    removed = system(lines, "en")
+    return "\n".join(line for line, drop in zip(lines, removed, strict=True) if not drop)
+
+
+def datatrove_c4() -> Callable[[str], str] | None:
+    """datatrove's ``C4QualityFilter`` as a text -> text line filter (None without
+    datatrove): line rules only, see the module docstring."""
+    try:
+        from datatrove.data import Document
+        from datatrove.pipeline.filters import C4QualityFilter
+    except ImportError:
+        return None
+    c4 = C4QualityFilter(min_num_sentences=-1, filter_lorem_ipsum=False, filter_curly_bracket=False)
+
+    def strip(text: str) -> str:
+        doc = Document(text=text, id="")
+        c4.filter(doc)
+        return doc.text
+
+    return strip
+
+
+def peer_strips() -> dict[str, Callable[[str], str]]:
+    """Return each installed peer of `PEER_SCORES` as a text -> text function."""
+    strips: dict[str, Callable[[str], str]] = {
+        JUSTEXT: partial(strip_lines, justext_lines),
+        C4: partial(strip_lines, c4_lines),
+        FINEWEB: partial(strip_lines, fineweb_lines),
+    }
+    datatrove = datatrove_c4()
+    if datatrove is not None:
+        strips[DATATROVE_C4] = datatrove
+    return strips
+
+
+def strip_all(strip: Callable[[str], str], texts: Sequence[str]) -> list[str]:
+    return [strip(text) for text in texts]
+
+
+def line_f1(path: Path) -> dict[str, str]:
+    """The pooled noise F1 of each system in the first table of `path`
+    (benchmarks/boilerplate.md), as written there."""
+    scores: dict[str, str] = {}
+    if not path.exists():
+        return scores
+    for line in path.read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip().strip("*") for cell in line.strip("|").split("|")]
+        if len(cells) == 7 and cells[1] == "pooled":
+            scores.setdefault(cells[0], cells[5])
+    return scores
+
+
+def peer_table(
+    peers: Sequence[str],
+    timings: dict[tuple[str, str], tuple[float, float]],
+    texts: Sequence[str],
+    scores: dict[str, str],
+) -> list[str]:
+    """The markdown lines of the peer table: strip_boilerplate, then each peer."""
+    size = sum(len(t.encode("utf-8")) for t in texts)
+    ours = size / timings[("strip_boilerplate", "")][1] / 1e6
+    rows = [("**cleanse strip_boilerplate**", ours, "1.00", scores.get("cleanse (CV)", "n/a"))]
+    for name in peers:
+        per_core = size / timings[("peer", name)][1] / 1e6
+        system = PEER_SCORES[name]
+        f1 = scores.get(system, "n/a") if system else "not scored"
+        rows.append((name, per_core, f"{ours / per_core:.2f}", f1))
+    return [
+        "| system | CPU s | MB/s per core (CPU) | cleanse / peer | line F1, oscar |",
+        "| --- | ---: | ---: | ---: | ---: |",
+        *(
+            f"| {name} | {size / per_core / 1e6:.3f} | {per_core:.1f} | {ratio} | {f1} |"
+            for name, per_core, ratio, f1 in rows
+        ),
+    ]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--repeat", type=int, default=3, help="runs per stage; best is kept")
     parser.add_argument("--batch-size", type=int, default=1000, help="rows per batch")
     parser.add_argument("--out", type=Path, default=None, help="write the markdown here")
+    parser.add_argument(
+        "--peers",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also time jusText, C4 and FineWeb-style line rules (and datatrove's C4 filter)",
+    )
     args = parser.parse_args(argv)
     pa.set_cpu_count(1)
     pa.set_io_thread_count(1)
@@ -146,6 +260,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         inputs[name] = batches
         runs[(name, "")] = runner(stage, batches)
         batches = [live_rows(b) for b in runs[(name, "")]()]
+    # the peers get the texts strip_boilerplate gets, as Python strings
+    peer_texts = [t for b in inputs["strip_boilerplate"] for t in b.column(TEXT).to_pylist()]
+    peers = peer_strips() if args.peers else {}
+    for strip in peers.values():
+        strip_all(strip, peer_texts[:50])  # warm up: lxml, stop lists
+    runs.update(
+        {("peer", name): partial(strip_all, strip, peer_texts) for name, strip in peers.items()}
+    )
     timings = best_of(args.repeat, runs)
     load_after = load_average()
     rows = []
@@ -169,6 +291,31 @@ def main(argv: Sequence[str] | None = None) -> int:
             for name, docs, mb, cpu, per_core, wall in rows
         ),
         "",
+    ]
+    if peers:
+        lines += [
+            "## strip_boilerplate and its peers, same texts, same run",
+            "",
+            f"strip_boilerplate's input above ({len(peer_texts):,} documents, "
+            f"{text_bytes(inputs['strip_boilerplate']) / 1e6:.2f} MB), every peer over the "
+            "same texts as Python strings, returning each without the lines it removes; "
+            "timed in the same loop as the stages, best of "
+            f"{args.repeat}. cleanse / peer is the ratio of MB/s per core (above 1: cleanse "
+            "is faster). Line F1: pooled noise F1 on line-quality-oscar from "
+            "`benchmarks/boilerplate.md` (cleanse out-of-fold), for context; datatrove's "
+            "filter is not scored there (its `c4` row applies C4's rules line by line, as "
+            "here, and also removes lorem-ipsum and `{` lines). datatrove's filter runs "
+            "with its line rules only (no sentence count: it needs spaCy; lorem ipsum and "
+            "`{` do not drop the document). jusText uses the English stop list for every "
+            "document (about 86% of them are English by cleanse's stop-word detector). "
+            "trafilatura is not a peer here: its text path needs HTML.",
+            "",
+            *peer_table(
+                list(peers), timings, peer_texts, line_f1(ROOT / "benchmarks" / "boilerplate.md")
+            ),
+            "",
+        ]
+    lines += [
         f"Machine: {cpu_model()}, {os.cpu_count()} cores "
         f"(shared); load average (1, 5, 15 min) {load_before} before, {load_after} after. "
         f"Python {platform.python_version()}, numpy {np.__version__}, pyarrow "
