@@ -238,6 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs per stage; best is kept")
     parser.add_argument("--batch-size", type=int, default=1000, help="rows per batch")
     parser.add_argument("--out", type=Path, default=None, help="write the markdown here")
+    parser.add_argument("--limit", type=int, default=None, help="first N documents (tests)")
     parser.add_argument(
         "--peers",
         action=argparse.BooleanOptionalAction,
@@ -249,6 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     pa.set_io_thread_count(1)
     load_before = load_average()
     texts, urls = read_corpus(args.data)
+    texts, urls = texts[: args.limit], urls[: args.limit]
     stages = [registry.build(name, {}) for name in STAGES]
     # warm up: compiled kernels load from their cache, tables fill, weights load
     sample = to_batches(texts[:50], urls[:50], args.batch_size, stages)
