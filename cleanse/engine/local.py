@@ -152,6 +152,11 @@ def split_segments(stages: Sequence[Any]) -> list[Segment]:
     return segments
 
 
+def largest_first(shards: Sequence[Shard]) -> list[Shard]:
+    """Return `shards` by decreasing size, in plan order among equal sizes."""
+    return sorted(shards, key=lambda shard: (-shard.size, shard.index))
+
+
 def work_folder(staging: Path, kind: str, pass_index: int) -> Path:
     return staging / "_work" / f"{kind}-{pass_index}"
 
@@ -424,7 +429,9 @@ class LocalEngine:
             initializer=_init_pass,
             initargs=(spec,),
         ) as pool:
-            futures = [pool.submit(_run_shard_in_worker, shard) for shard in todo]
+            # Largest first: a big shard started last would keep one worker busy alone
+            # at the end of the pass (results are put back in plan order above).
+            futures = [pool.submit(_run_shard_in_worker, shard) for shard in largest_first(todo)]
             for future in as_completed(futures):
                 result = future.result()
                 results.append(result)

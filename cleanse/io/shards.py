@@ -94,6 +94,8 @@ class Shard:
         paths: Absolute paths; several .txt (or .html) files may form one shard.
         labels: Display names of `paths`, used in ids and messages.
         row_groups: The Parquet row groups to read (consecutive); None reads them all.
+        size: Bytes on disk (compressed, for Parquet row groups): how much work it is,
+            roughly. The local engine starts the largest shards first.
     """
 
     index: int
@@ -101,6 +103,11 @@ class Shard:
     paths: tuple[str, ...]
     labels: tuple[str, ...]
     row_groups: tuple[int, ...] | None = None
+    size: int = 0
+
+
+#: A shard before it is numbered: format, paths, labels, row groups, size.
+_Piece = tuple[str, tuple[str, ...], tuple[str, ...], tuple[int, ...] | None, int]
 
 
 @dataclass(frozen=True)
@@ -138,7 +145,7 @@ def plan_inputs(
     inputs = find_inputs(paths, mapping.format)
     fingerprints = tuple(fingerprint(item) for item in inputs)
     passthrough = Passthrough()
-    pieces: list[tuple[str, tuple[str, ...], tuple[str, ...], tuple[int, ...] | None]] = []
+    pieces: list[_Piece] = []
     groups: dict[str, list[Input]] = {name: [] for name in FILE_PER_DOCUMENT}
     group_bytes = dict.fromkeys(FILE_PER_DOCUMENT, 0)
     for item, print_ in zip(inputs, fingerprints, strict=True):
@@ -149,23 +156,23 @@ def plan_inputs(
                 group_bytes[item.format] + size > target_shard_bytes
                 or len(group) >= MAX_TXT_FILES_PER_SHARD
             ):
-                pieces.append(_file_piece(item.format, group))
+                pieces.append(_file_piece(item.format, group, group_bytes[item.format]))
                 groups[item.format], group_bytes[item.format] = [], 0
             groups[item.format].append(item)
             group_bytes[item.format] += size
         elif item.format == "warc":
-            pieces.append(("warc", (item.path,), (item.label,), None))
+            pieces.append(("warc", (item.path,), (item.label,), None, size))
         elif item.format == "jsonl":
             check_jsonl(item, mapping)
             passthrough.add((pa.field(META, pa.string()),), item.label)
-            pieces.append(("jsonl", (item.path,), (item.label,), None))
+            pieces.append(("jsonl", (item.path,), (item.label,), None, size))
         else:
             row_groups = check_parquet(item, mapping, passthrough)
-            for subset in _split_row_groups(row_groups, size, target_shard_bytes):
-                pieces.append(("parquet", (item.path,), (item.label,), subset))
+            for subset, subset_bytes in _split_row_groups(row_groups, size, target_shard_bytes):
+                pieces.append(("parquet", (item.path,), (item.label,), subset, subset_bytes))
     for format_, group in groups.items():
         if group:
-            pieces.append(_file_piece(format_, group))
+            pieces.append(_file_piece(format_, group, group_bytes[format_]))
     pieces.sort(key=lambda piece: (piece[2][0], piece[3] or ()))
     shards = tuple(Shard(index, *piece) for index, piece in enumerate(pieces))
     counts = {name: sum(item.format == name for item in inputs) for name in SUFFIXES}
@@ -199,10 +206,9 @@ def fingerprint(item: Input) -> Fingerprint:
     }
 
 
-def _file_piece(
-    format_: str, group: list[Input]
-) -> tuple[str, tuple[str, ...], tuple[str, ...], tuple[int, ...] | None]:
-    return (format_, tuple(item.path for item in group), tuple(item.label for item in group), None)
+def _file_piece(format_: str, group: list[Input], size: int) -> _Piece:
+    paths, labels = tuple(item.path for item in group), tuple(item.label for item in group)
+    return (format_, paths, labels, None, size)
 
 
 def check_jsonl(item: Input, mapping: ColumnMapping) -> None:
@@ -304,19 +310,20 @@ def _check_castable(item: Input, schema: pa.Schema, name: str, key: str) -> None
 
 def _split_row_groups(
     row_groups: list[tuple[int, int]] | None, size: int, target_bytes: int
-) -> Iterator[tuple[int, ...] | None]:
+) -> Iterator[tuple[tuple[int, ...] | None, int]]:
+    """Yield (row groups, their compressed bytes) of each shard of a Parquet file."""
     if row_groups is None or size <= target_bytes or len(row_groups) < 2:
-        yield None
+        yield None, size
         return
     subset: list[int] = []
     subset_bytes = 0
     for index, (_, compressed) in enumerate(row_groups):
         if subset and subset_bytes + compressed > target_bytes:
-            yield tuple(subset)
+            yield tuple(subset), subset_bytes
             subset, subset_bytes = [], 0
         subset.append(index)
         subset_bytes += compressed
-    yield tuple(subset)
+    yield tuple(subset), subset_bytes
 
 
 class Passthrough:

@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 import zstandard
 
+from cleanse.engine.local import largest_first
 from cleanse.errors import InputError
 from cleanse.io.readers import ColumnMapping, InputPlan, plan_inputs, read_shard
 from cleanse.schema import DOMAIN, ID, META, REASON, SOURCE, TEXT, URL
@@ -245,6 +246,27 @@ def test_txt_files_are_grouped_by_size_and_count(tmp_path: Path) -> None:
     assert [len(shard.paths) for shard in plan.shards] == [1000, 5]
     plan = plan_inputs([folder], ColumnMapping(), target_shard_bytes=4000)
     assert [len(shard.paths) for shard in plan.shards] == [400, 400, 205]
+    assert [shard.size for shard in plan.shards] == [4000, 4000, 2050]
+
+
+def test_shard_sizes_and_the_largest_first(tmp_path: Path) -> None:
+    folder = tmp_path / "mix"
+    folder.mkdir()
+    table = pa.table({"text": [f"document {i} " * 50 for i in range(40)]})
+    pq.write_table(table, folder / "a.parquet", row_group_size=10)
+    small = write_jsonl(folder / "b.jsonl", [{"text": "x"}])
+    big = write_jsonl(folder / "c.jsonl", [{"text": "y" * 5000}] * 20)
+    plan = plan_inputs([folder], ColumnMapping(), target_shard_bytes=600)
+    metadata = pq.ParquetFile(folder / "a.parquet").metadata
+    groups = [metadata.row_group(g).column(0).total_compressed_size for g in range(4)]
+    assert [(shard.labels[0], shard.size) for shard in plan.shards] == [
+        *(("mix/a.parquet", size) for size in groups),
+        ("mix/b.jsonl", small.stat().st_size),
+        ("mix/c.jsonl", big.stat().st_size),
+    ]
+    order = [shard.index for shard in largest_first(plan.shards)]
+    assert order[0] == 5 and order[-1] == 4
+    assert sorted(order) == list(range(6))
 
 
 def test_shards_pickle(tmp_path: Path) -> None:
