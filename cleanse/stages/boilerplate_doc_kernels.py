@@ -182,44 +182,6 @@ def document_features(doc_starts, end_sentence, prose, bullet, short, stop_densi
 
 
 @njit(cache=True, nogil=True)
-def context_features(scores, doc_starts):
-    """The context-pass features of every line from the line pass's scores, per document.
-
-    Beyond a document's edges lies noise (probability 1), 10 lines each side.
-    """
-    n = len(scores)
-    out = np.zeros((n, 8))
-    for d in range(len(doc_starts) - 1):
-        a, b = doc_starts[d], doc_starts[d + 1]
-        count = b - a
-        if count == 0:
-            continue
-        padded = np.ones(count + 20)
-        padded[10 : 10 + count] = scores[a:b]
-        cumsum = np.zeros(count + 21)
-        for j in range(count + 20):
-            cumsum[j + 1] = cumsum[j] + padded[j]
-        mean = pairwise_sum(scores, a, count) / count
-        best = 0.0
-        for i in range(count):
-            at = i + 10
-            s = scores[a + i]
-            row = out[a + i]
-            row[0], row[1], row[2] = s, padded[at - 1], padded[at + 1]
-            row[3] = (cumsum[at + 4] - cumsum[at - 3] - s) / 6
-            row[4] = (cumsum[at + 11] - cumsum[at - 10] - s) / 20
-            row[5] = best
-            best = max(best, 1.0 - s) if i else 1.0 - s
-            row[7] = mean
-        best = 0.0
-        for i in range(count - 1, -1, -1):
-            out[a + i, 6] = best
-            s = 1.0 - scores[a + i]
-            best = max(best, s) if i < count - 1 else s
-    return out
-
-
-@njit(cache=True, nogil=True)
 def line_reasons(
     doc_starts,
     forced,
@@ -285,20 +247,6 @@ def line_reasons(
             if reasons[i] == LOW_CONTENT and (i < first or i > last):
                 reasons[i] = EDGE_SHORT
     return reasons
-
-
-@njit(cache=True, nogil=True)
-def linear(x, mean, scale, weights, bias):
-    """``((x - mean) / scale) @ weights + bias``, each row summed left to right (so a
-    row's value never depends on the other rows, nor on a BLAS library)."""
-    n, m = x.shape
-    out = np.empty(n)
-    for i in range(n):
-        total = 0.0
-        for j in range(m):
-            total += ((x[i, j] - mean[j]) / scale[j]) * weights[j]
-        out[i] = total + bias
-    return out
 
 
 #: Rows per block of `tree_sum`: the block's inputs, transposed, stay in L1 cache.

@@ -8,9 +8,9 @@ tables ask Python itself; the loops re-implement what the scalar definitions did
 ``str`` methods and ``re`` (``findall`` counts are non-overlapping, left to right), and
 the tests compare them with that scalar reference on real and generated text.
 
-Per line the scan also emits the lower-cased letter runs (stop-word tokens, copied out
-to be interned), the CRC-32 of each hashing token and of each distinct character n-gram
-of short lines (what ``zlib.crc32`` of their UTF-8 gives; ``boilerplate_match``).
+Per line the scan also emits the lower-cased letter runs (stop-word tokens, looked up
+in the lexicon) and the CRC-32 of each hashing token (what ``zlib.crc32`` of its UTF-8
+gives; ``boilerplate_match``).
 
 The per-character loops index with unsigned integers (``np.uint64(k)``): numba then
 leaves out the wraparound of negative indices, which costs a few instructions and a
@@ -54,9 +54,7 @@ from cleanse.stages.boilerplate_chars import (
 )
 from cleanse.stages.boilerplate_match import (
     DOT,
-    GRAM_MAX_CHARS,
     INVERT,
-    MAX_GRAMS,
     SPACE_CHAR,
     ZERO,
     crc_char,
@@ -64,13 +62,15 @@ from cleanse.stages.boilerplate_match import (
     link_size,
     may_link,
 )
-from cleanse.stages.boilerplate_match import grams as line_grams
 from cleanse.stages.boilerplate_tokens import FNV_BASIS, FNV_PRIME
 
 # Columns of the per-line statistics `scan_lines` returns.
 SOURCE, NUMBER, START, STOP, CHARS, WORDS, UPPERS, DIGITS, TITLES, UNSPACED_CHARS = range(10)
 LETTERS, CORE, END, DOTS, ELLIPSIS, BULLETED, PIPE_OR_TAB, GLUED, INNER, LINKS = range(10, 20)
-DATE, LOWERED, HASH_TOKENS, WORD_TOKENS, GRAMS = range(20, 25)
+DATE, LOWERED, HASH_TOKENS, WORD_TOKENS = range(20, 24)
+# Column 24 is unused (it held the n-gram count of the earlier linear scorer). It stays, so
+# the layout stays: kernels in other files bake these numbers in when numba compiles and
+# caches them, and a cache is only refreshed when its own source file changes.
 #: Where the line is in the input: its first character and the one after it, without
 #: stripping (RAW_...), and the same in bytes of the UTF-8 buffer, stripped or not.
 RAW_START, RAW_STOP, BYTE_START, BYTE_STOP, RAW_BYTE_START, RAW_BYTE_STOP = range(25, 31)
@@ -294,16 +294,15 @@ def _second_pass(
 
 
 @njit(cache=True, nogil=True)
-def scan_lines(data, offsets, rows, split, ngrams, flags, lower, exp_offsets, exp_data):
+def scan_lines(data, offsets, rows, split, flags, lower, exp_offsets, exp_data):
     """Cut the `rows` strings into non-blank stripped lines and measure each.
 
     `split`: cut each string at line breaks (a document); else each string is one line.
-    `ngrams`: also compute the CRCs of the character n-grams of short lines (else none).
-    Returns ``(stats, word_data, word_offsets, word_hashes, hash_crcs, gram_crcs)``: one
+    Returns ``(stats, word_data, word_offsets, word_hashes, hash_crcs)``: one
     row of `NUM_STATS` columns per non-blank line; the lower-cased letter runs of all
     lines (code points, their offsets, their FNV-1a states for
-    ``boilerplate_tokens.lookup``); the CRC-32 of each hashing token, and of each
-    distinct n-gram, of all lines in order (the per-line counts are in `stats`).
+    ``boilerplate_tokens.lookup``); the CRC-32 of each hashing token of all lines in
+    order (the per-line counts are in `stats`).
     """
     # Sized from the input up front, and not zeroed (np.empty: pages never written cost
     # nothing); growing by doubling would copy and fault in fresh pages several times.
@@ -318,16 +317,10 @@ def scan_lines(data, offsets, rows, split, ngrams, flags, lower, exp_offsets, ex
     word_offsets[0] = 0
     word_hashes = np.empty(size // 2, dtype=np.uint64)
     hashes = np.empty(size, dtype=np.uint32)
-    grams = np.empty(size, dtype=np.uint32)
     cps = np.empty(longest, dtype=np.int32)
     at_byte = np.empty(longest + 1, dtype=np.int64)  # where each code point starts
     lo = np.empty(longest + 8, dtype=np.int32)
-    padded = np.empty(GRAM_MAX_CHARS + 2, dtype=np.int32)
-    gram_crcs = np.empty(MAX_GRAMS, dtype=np.uint32)
-    gram_starts = np.empty(MAX_GRAMS, dtype=np.int64)
-    gram_sizes = np.empty(MAX_GRAMS, dtype=np.int64)
-    slots = np.full(256, -1, dtype=np.int64)
-    n_lines = word_at = word_count = hash_at = gram_at = 0
+    n_lines = word_at = word_count = hash_at = 0
     for r in rows:
         cps = _grow(cps, offsets[r + 1] - offsets[r])
         n = 0
@@ -383,22 +376,6 @@ def scan_lines(data, offsets, rows, split, ngrams, flags, lower, exp_offsets, ex
                     hash_at,
                     row,
                 )
-                if ngrams and m <= GRAM_MAX_CHARS:
-                    grams = _grow(grams, gram_at + MAX_GRAMS)
-                    end = line_grams(
-                        lo,
-                        m,
-                        flags,
-                        padded,
-                        gram_crcs,
-                        gram_starts,
-                        gram_sizes,
-                        slots,
-                        grams,
-                        gram_at,
-                    )
-                    row[GRAMS] = end - gram_at
-                    gram_at = end
                 n_lines += 1
             number += 1
             start = after
@@ -410,7 +387,6 @@ def scan_lines(data, offsets, rows, split, ngrams, flags, lower, exp_offsets, ex
         word_offsets[: word_count + 1],
         word_hashes[:word_count],
         hashes[:hash_at],
-        grams[:gram_at],
     )
 
 

@@ -64,7 +64,7 @@ class Lines:
     ``doc_starts[d]:doc_starts[d + 1]`` are the lines of document `d`; the letter runs
     of line `i` are ``word_ids[word_starts[i]:word_starts[i + 1]]``, each the index of
     the word in the stop-word lexicon (one past its last word where not in it); and so
-    on for the hashing-token and n-gram CRCs. ``keys[i]``: the first line of the
+    on for the hashing-token CRCs. ``keys[i]``: the first line of the
     document with the same repeat key as line `i`.
     """
 
@@ -74,8 +74,6 @@ class Lines:
     word_starts: np.ndarray
     hash_crcs: np.ndarray
     hash_starts: np.ndarray
-    gram_crcs: np.ndarray
-    gram_starts: np.ndarray
     stop_density: np.ndarray
     keys: np.ndarray
     phrase: np.ndarray
@@ -108,16 +106,13 @@ def scan(
     split: bool = True,
     doc_of_row: np.ndarray | None = None,
     language: str | None = None,
-    grams: bool = False,
 ) -> Lines:
     """Scan the non-blank lines of ``texts[rows]`` (all rows by default).
 
     `rows` are ascending. `split`: each text is a document to cut into lines; else each
     text is one line and `doc_of_row` (non-decreasing) says which document it belongs
     to (default: one document). `language` (ISO 639-1) applies to every document; None
-    detects it per document. `grams`: also compute the character n-gram CRCs behind
-    ``boilerplate_model.hashed_features`` (the tree scorer does not read them). Invalid
-    UTF-8 raises ``pyarrow.ArrowInvalid``.
+    detects it per document. Invalid UTF-8 raises ``pyarrow.ArrowInvalid``.
     """
     if not isinstance(texts, pa.Array):
         texts = pa.array(list(texts), type=pa.large_string())
@@ -140,8 +135,8 @@ def scan(
     # bytes or more (their lead bytes, found at numpy's speed) are decoded to look them up
     leads = np.flatnonzero(data[offsets[0] : offsets[-1]] >= 0xC0) + offsets[0]
     TABLES.add(kernels.unknown_code_points(data, leads, TABLES.flags))
-    stats, words, word_offsets, word_states, hash_crcs, gram_crcs = kernels.scan_lines(
-        data, offsets, rows, split, grams, TABLES.flags, TABLES.lower,
+    stats, words, word_offsets, word_states, hash_crcs = kernels.scan_lines(
+        data, offsets, rows, split, TABLES.flags, TABLES.lower,
         TABLES.expansion_offsets, TABLES.expansion_data,
     )  # fmt: skip
     # column by column from here on (each rule reads a few columns of every line): one
@@ -172,8 +167,6 @@ def scan(
         word_starts=word_starts,
         hash_crcs=hash_crcs,
         hash_starts=_starts(stats[:, kernels.HASH_TOKENS]),
-        gram_crcs=gram_crcs,
-        gram_starts=_starts(stats[:, kernels.GRAMS]),
         stop_density=_stop_density(stats, doc, word_ids, word_starts, languages),
         keys=token_kernels.first_equal(doc_starts, line_keys, words, word_offsets, word_starts),
         phrase=_phrases(spans, short),

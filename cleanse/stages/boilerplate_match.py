@@ -14,12 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from cleanse.stages.boilerplate_chars import DECIMAL, SPACE, WORD
-
-#: Character n-grams are taken of lines whose lower case is at most this long.
-GRAM_MAX_CHARS = 40
-#: The most distinct n-grams of one line: 3 sizes of the padded line.
-MAX_GRAMS = 3 * (GRAM_MAX_CHARS + 2)
+from cleanse.stages.boilerplate_chars import WORD
 
 _CRC_TABLE = np.zeros(256, dtype=np.uint32)
 for _byte in range(256):
@@ -147,63 +142,3 @@ def date_ends(cps, start, end, open_left, open_right, runs_at):
     runs_at[3], runs_at[4], runs_at[5] = p_start, p_end, p_open
     runs_at[0], runs_at[1], runs_at[2] = start, end, open_left
     return found
-
-
-@njit(cache=True, nogil=True)
-def grams(lo, m, flags, padded, crcs, starts, sizes, slots, out, at):
-    """Append to `out` (from `at`) the CRC-32s of the distinct 3-5-grams of
-    ``f" {' '.join(folded.split())} "`` (`folded`: ``lo[:m]`` with ``\\d`` as "0").
-
-    `slots` (all -1, a power of two long) is an open-addressing set of the grams seen,
-    keyed by CRC and compared character by character. Returns the new `at`.
-    """
-    p = 1
-    padded[0] = SPACE_CHAR
-    inside = False
-    for k in range(m):
-        f = flags[lo[k]]
-        if f & SPACE:
-            inside = False
-            continue
-        if not inside and p > 1:
-            padded[p] = SPACE_CHAR
-            p += 1
-        inside = True
-        padded[p] = ZERO if f & DECIMAL else lo[k]
-        p += 1
-    padded[p] = SPACE_CHAR
-    p += 1
-    mask = len(slots) - 1
-    g = 0
-    for n in range(3, 6):
-        for i in range(p - n + 1):
-            crc = INVERT
-            for j in range(i, i + n):
-                crc = crc_char(crc, np.uint32(padded[j]))
-            crc ^= INVERT
-            slot = crc & mask
-            duplicate = False
-            while slots[slot] >= 0:
-                other = slots[slot]
-                if crcs[other] == crc and sizes[other] == n:
-                    duplicate = True
-                    for j in range(n):
-                        if padded[starts[other] + j] != padded[i + j]:
-                            duplicate = False
-                            break
-                    if duplicate:
-                        break
-                slot = (slot + 1) & mask
-            if duplicate:
-                continue
-            slots[slot] = g
-            crcs[g], starts[g], sizes[g] = crc, i, n
-            out[at] = crc
-            at += 1
-            g += 1
-    for k in range(g):  # empty the set for the next line
-        slot = crcs[k] & mask
-        while slots[slot] != k:
-            slot = (slot + 1) & mask
-        slots[slot] = -1
-    return at

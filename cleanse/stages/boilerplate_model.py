@@ -14,13 +14,11 @@ the line's character shape: separators, addresses, numbers, word lengths, capita
 it starts and ends (``boilerplate_shape.SHAPE_FEATURES``).
 
 Features are computed for every line of a batch of documents at once from
-``boilerplate_lines.Lines`` (one compiled scan); the single-document functions
-(`line_features`, `hashed_features`, `context_features`) are the same code on one
-document. The trees are stored as flat arrays in ``cleanse/data/boilerplate_trees.npz``
+``boilerplate_lines.Lines`` (one compiled scan); `line_features` is the same code on
+one document. The trees are stored as flat arrays in ``cleanse/data/boilerplate_trees.npz``
 and walked by a compiled loop (`TreeModel`, equal to scikit-learn's ``predict_proba``);
 the threshold and provenance are in ``boilerplate_weights.json``. Inference is numpy and
-numba, no model library. (`hashed_features` and `context_features`, lexical buckets and
-smoothed neighbour scores, fed the earlier linear scorer and are not used by the trees.)
+numba, no model library.
 """
 
 from __future__ import annotations
@@ -36,7 +34,6 @@ import numpy as np
 
 from cleanse.stages import boilerplate_doc_kernels as doc_kernels
 from cleanse.stages import boilerplate_kernels as k
-from cleanse.stages import boilerplate_tokens as token_kernels
 from cleanse.stages.boilerplate_chars import TABLES
 from cleanse.stages.boilerplate_lines import Lines, scan
 from cleanse.stages.boilerplate_shape import SHAPE_FEATURES, shape_features
@@ -45,10 +42,6 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 WEIGHTS_PATH = DATA_DIR / "boilerplate_weights.json"
 TREES_PATH = DATA_DIR / "boilerplate_trees.npz"
 
-#: Hashed lexical features: 2**18 buckets (as Vowpal Wabbit's default), character
-#: n-grams only on lines up to ``boilerplate_kernels.GRAM_MAX_CHARS`` (menus, buttons).
-HASH_BITS = 18
-HASH_BUCKETS = 1 << HASH_BITS
 #: "Prose": at least 8 words and ends a sentence (jusText's ``length_low`` is ~10 words).
 PROSE_MIN_WORDS = 8
 
@@ -85,10 +78,6 @@ TOKEN_INPUTS: tuple[str, ...] = (
 #: The trees' inputs, in column order: `DENSE_FEATURES`, the line's character shape
 #: (``boilerplate_shape.SHAPE_FEATURES``), `TOKEN_INPUTS`.
 MODEL_INPUTS: tuple[str, ...] = DENSE_FEATURES + SHAPE_FEATURES + TOKEN_INPUTS
-CONTEXT_FEATURES: tuple[str, ...] = (
-    "line_score", "prev_score", "next_score", "window3_score", "window10_score",
-    "content_before", "content_after", "doc_mean_score",
-)  # fmt: skip
 
 _COLUMN = {name: i for i, name in enumerate(LINE_FEATURES)}
 _NEIGHBOUR_COLUMNS = np.array([_COLUMN[name] for name in NEIGHBOUR_FEATURES], dtype=np.int64)
@@ -309,69 +298,6 @@ def token_inputs(lines: Lines, table: TokenTable) -> np.ndarray:
     return doc_kernels.token_inputs(
         lines.hash_crcs, lines.hash_starts, lines.doc_starts, table.slot_keys, table.slot_values
     )
-
-
-def hashed_features(lines: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return ``(rows, buckets, values)``: the hashed lexical features of `lines`, sparse.
-
-    Word unigrams and bigrams (with line-edge markers) and the distinct character
-    3-5-grams of short lines; each token is hashed with CRC-32 (stable across processes),
-    n-grams by mixing token hashes. Per line, the word values and the character values
-    each have unit norm.
-
-    >>> rows, buckets, values = hashed_features(["Reply", "Posted by Anna on 12 May"])
-    >>> sorted(set(rows.tolist())), int(buckets.max()) < HASH_BUCKETS
-    ([0, 1], True)
-    """
-    return batch_hashed(scan(list(lines), split=False, grams=True))
-
-
-def _buckets(lines: Lines) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return token_kernels.hashed_buckets(
-        lines.hash_crcs, lines.hash_starts, lines.gram_crcs, HASH_BITS
-    )
-
-
-def batch_hashed(lines: Lines) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """`hashed_features` of every line of `lines` (scanned with `grams`): all unigrams,
-    then all bigrams, then all character n-grams (the order `LinearModel.logits` adds
-    them in)."""
-    count = len(lines)
-    unigrams, bigrams, chars = _buckets(lines)
-    tokens = np.diff(lines.hash_starts)
-    word_rows = np.concatenate(
-        [np.repeat(np.arange(count), tokens), np.repeat(np.arange(count), tokens + 1)]
-    )
-    char_rows = np.repeat(np.arange(count), np.diff(lines.gram_starts))
-    rows = np.concatenate([word_rows, char_rows])
-    buckets = np.concatenate([unigrams, bigrams, chars])
-    values = np.concatenate([_unit_norm(word_rows, count), _unit_norm(char_rows, count)])
-    return rows, buckets, values
-
-
-def _unit_norm(rows: np.ndarray, count: int) -> np.ndarray:
-    per_row = np.bincount(rows, minlength=count).astype(np.float64)
-    return 1.0 / np.sqrt(per_row[rows]) if len(rows) else np.zeros(0)
-
-
-def context_features(scores: np.ndarray, doc_starts: np.ndarray | None = None) -> np.ndarray:
-    """Return the context-pass features from the line pass's noise probabilities.
-
-    Beyond a document's edges lies noise (probability 1), as jusText treats the page's
-    edges as bad, so a short line between the edge and chrome stays chrome. `doc_starts`:
-    the documents' first rows (default: one document).
-
-    >>> context_features(np.array([0.9, 0.1, 0.2])).shape
-    (3, 8)
-    """
-    if doc_starts is None:
-        doc_starts = np.array([0, len(scores)], dtype=np.int64)
-    return doc_kernels.context_features(np.ascontiguousarray(scores, np.float64), doc_starts)
-
-
-def sigmoid(logits: np.ndarray) -> np.ndarray:
-    """Return the logistic function of `logits`, clipped against overflow."""
-    return 1.0 / (1.0 + np.exp(-np.clip(logits, -30.0, 30.0)))
 
 
 @dataclass(frozen=True, slots=True)

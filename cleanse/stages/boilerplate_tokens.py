@@ -1,15 +1,12 @@
-"""Compiled (numba) loops over the tokens of a batch: interning, stop-word counts,
-hashed lexical features.
+"""Compiled (numba) loops over the tokens of a batch: lexicon look-ups, repeat keys,
+stop-word counts.
 
 * `lookup` finds every letter run in a fixed lexicon (`index`, `filter_bits`; equal
   hashes are compared value by value), from the hashes the scanner keeps as it writes
   them (``boilerplate_kernels``), and hashes each line's runs; `first_equal` finds, per
   document, the first line with the same runs (exact: lines are compared where the
   hashes agree). No table of the batch's distinct words is built;
-* `stop_hits` counts each line's stop words, given a language bit mask per word;
-* `hashed_buckets` / `hashed_logits`: the hashed unigram, bigram and character n-gram
-  features of each line, as buckets (for fitting) or summed under weights (scoring),
-  in the order ``np.bincount`` adds them.
+* `stop_hits` counts each line's stop words, given a language bit mask per word.
 
 Compiled on first use and cached next to this file (``cache=True``).
 """
@@ -224,72 +221,3 @@ def stop_hits(word_ids, word_starts, line_language, stop_masks):
                 count += 1
         hits[i] = count
     return hits
-
-
-_MIX_A = np.uint64(0x9E3779B97F4A7C15)
-_MIX_B = np.uint64(0xBF58476D1CE4E5B9)
-_EDGE = np.uint64(0x5BD1E995)
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _mix(value, salt, shift):
-    mixed = (value ^ salt) * _MIX_A
-    mixed ^= mixed >> np.uint64(31)
-    return np.int64((mixed * _MIX_B) >> shift)
-
-
-@njit(cache=True, nogil=True)
-def hashed_buckets(hash_crcs, hash_starts, gram_crcs, bits):
-    """The buckets (`bits` bits) of the hashed lexical features.
-
-    Returns ``(unigrams, bigrams, chars)``: one bucket per hashing token (its CRC-32
-    mixed), one per adjacent pair of the line's tokens framed by edge markers (the
-    line's tokens + 1, in order), one per distinct character n-gram.
-    """
-    shift = np.uint64(64 - bits)
-    n = len(hash_starts) - 1
-    unigrams = np.empty(len(hash_crcs), dtype=np.int64)
-    bigrams = np.empty(len(hash_crcs) + n, dtype=np.int64)
-    at = 0
-    for i in range(n):
-        previous = _EDGE
-        for t in range(hash_starts[i], hash_starts[i + 1] + 1):
-            current = np.uint64(hash_crcs[t]) if t < hash_starts[i + 1] else _EDGE
-            if t < hash_starts[i + 1]:
-                unigrams[t] = _mix(current, np.uint64(0), shift)
-            bigrams[at] = _mix((previous * _MIX_B) ^ current, np.uint64(7), shift)
-            at += 1
-            previous = current
-    chars = np.empty(len(gram_crcs), dtype=np.int64)
-    for j in range(len(gram_crcs)):
-        chars[j] = _mix(np.uint64(gram_crcs[j]), np.uint64(13), shift)
-    return unigrams, bigrams, chars
-
-
-@njit(cache=True, nogil=True)
-def hashed_logits(weights, hash_crcs, hash_starts, gram_crcs, gram_starts, bits):
-    """Per line, the sum of ``weights[bucket] * value`` over its `hashed_buckets`, in the
-    order ``np.bincount`` adds that triple (unigrams, bigrams, n-grams); word and n-gram
-    values are ``1 / sqrt(count)`` each."""
-    shift = np.uint64(64 - bits)
-    n = len(hash_starts) - 1
-    out = np.zeros(n)
-    for i in range(n):
-        a, b = hash_starts[i], hash_starts[i + 1]
-        value = 1.0 / np.sqrt(np.float64(2 * (b - a) + 1))
-        total = 0.0
-        for t in range(a, b):
-            total += weights[_mix(np.uint64(hash_crcs[t]), np.uint64(0), shift)] * value
-        previous = _EDGE
-        for t in range(a, b + 1):
-            current = np.uint64(hash_crcs[t]) if t < b else _EDGE
-            bucket = _mix((previous * _MIX_B) ^ current, np.uint64(7), shift)
-            total += weights[bucket] * value
-            previous = current
-        g, h = gram_starts[i], gram_starts[i + 1]
-        if h > g:
-            value = 1.0 / np.sqrt(np.float64(h - g))
-            for t in range(g, h):
-                total += weights[_mix(np.uint64(gram_crcs[t]), np.uint64(13), shift)] * value
-        out[i] = total
-    return out

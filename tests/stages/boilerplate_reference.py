@@ -21,7 +21,6 @@ from cleanse.stages.boilerplate_chars import BULLET_CHARS, CLOSER_CHARS, UNSPACE
 from cleanse.stages.boilerplate_lines import NEUTRAL_STOP_DENSITY, PHRASE_MAX_WORDS, scan
 from cleanse.stages.boilerplate_model import (
     _NEIGHBOUR_COLUMNS,
-    HASH_BITS,
     LINE_FEATURES,
     PROSE_MIN_WORDS,
     LineScorer,
@@ -42,8 +41,6 @@ DATE_RE = re.compile(r"\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b|\b\d{1,2}[:.]\d{2}\b"
 NORMALISE_RE = re.compile(r"[\W\d_]+")
 TOKEN_RE = re.compile(r"[^\W_]+|[^\w\s]")
 DIGIT_RE = re.compile(r"\d")
-MIX_A, MIX_B = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9)
-EDGE = np.uint64(0x5BD1E995)
 COLUMN = {name: i for i, name in enumerate(LINE_FEATURES)}
 
 
@@ -160,30 +157,14 @@ def dense_features(features: np.ndarray) -> np.ndarray:
     return np.hstack([features, np.vstack([pad, part[:-1]]), np.vstack([part[1:], pad])])
 
 
-def _mix(values: np.ndarray, salt: int) -> np.ndarray:
-    mixed = (values ^ np.uint64(salt)) * MIX_A
-    mixed ^= mixed >> np.uint64(31)
-    return ((mixed * MIX_B) >> np.uint64(64 - HASH_BITS)).astype(np.int64)
-
-
-def hashed_features(lines: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    unigrams, bigrams, grams, values = [], [], [], []
-    for row, line in enumerate(lines):
+def hashing_tokens(lines: Sequence[str]) -> list[list[int]]:
+    """The CRC-32 of each hashing token (a letter/digit run or a punctuation mark, digits
+    as 0, lower case) of each line: what the token inputs look up."""
+    tokens = []
+    for line in lines:
         lowered = DIGIT_RE.sub("0", line.lower())
-        hashes = [zlib.crc32(t.encode()) for t in TOKEN_RE.findall(lowered)]
-        framed = np.array([EDGE, *hashes, EDGE], dtype=np.uint64)
-        unigrams += [(row, b) for b in _mix(framed[1:-1], 0).tolist()]
-        bigrams += [(row, b) for b in _mix((framed[:-1] * MIX_B) ^ framed[1:], 7).tolist()]
-        values.append(1 / math.sqrt(2 * len(hashes) + 1))
-        if len(lowered) <= 40:
-            padded = f" {' '.join(lowered.split())} "
-            found = {padded[i : i + n] for n in (3, 4, 5) for i in range(len(padded) - n + 1)}
-            crcs = np.array([zlib.crc32(g.encode()) for g in found], dtype=np.uint64)
-            grams += [(row, b, 1 / math.sqrt(len(found))) for b in _mix(crcs, 13).tolist()]
-    rows = [r for r, _ in unigrams + bigrams] + [r for r, _, _ in grams]
-    buckets = [b for _, b in unigrams + bigrams] + [b for _, b, _ in grams]
-    weights = [values[r] for r, _ in unigrams + bigrams] + [v for _, _, v in grams]
-    return np.array(rows, dtype=np.int64), np.array(buckets, dtype=np.int64), np.array(weights)
+        tokens.append([zlib.crc32(t.encode()) for t in TOKEN_RE.findall(lowered)])
+    return tokens
 
 
 SEPARATORS = "|\u00bb\u00ab\u00b7\u2022\u203a\u2039/\\>\u2013\u2014_=~*#+"
@@ -250,24 +231,6 @@ def shape_features(lines: Sequence[str]) -> np.ndarray:
             ) / words,
         ])  # fmt: skip
     return np.array(rows, dtype=np.float64).reshape(len(lines), len(SHAPE_FEATURES))
-
-
-def context_features(scores: np.ndarray) -> np.ndarray:
-    count = len(scores)
-    padded = np.concatenate([np.ones(10), scores, np.ones(10)])
-    cumsum = np.concatenate([[0.0], np.cumsum(padded)])
-    index = np.arange(count) + 10
-
-    def window(radius: int) -> np.ndarray:
-        total = cumsum[index + radius + 1] - cumsum[index - radius]
-        return (total - scores) / (2 * radius)
-
-    content = 1.0 - scores
-    best_before = np.concatenate([[0.0], np.maximum.accumulate(content)[:-1]])
-    best_after = np.concatenate([np.maximum.accumulate(content[::-1])[::-1][1:], [0.0]])
-    neighbours = [padded[index - 1], padded[index + 1], window(3), window(10)]
-    doc_mean = np.full(count, scores.mean())
-    return np.column_stack([scores, *neighbours, best_before, best_after, doc_mean])
 
 
 def scores(scorer: LineScorer, texts: Sequence[str], features: np.ndarray) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import zlib
 
 import boilerplate_reference as reference
 import numpy as np
@@ -19,7 +20,8 @@ from cleanse.stages.boilerplate import (
     classify_lines,
     strip,
 )
-from cleanse.stages.boilerplate_model import MODEL_INPUTS, hashed_features, load_scorer
+from cleanse.stages.boilerplate_lines import scan
+from cleanse.stages.boilerplate_model import MODEL_INPUTS, load_scorer
 from cleanse.stages.boilerplate_phrases import is_credit, is_phrase
 from conftest import REPO, make_batch, shared_data
 
@@ -219,14 +221,12 @@ def test_tree_walk_equals_a_row_by_row_walk() -> None:
     assert np.array_equal(model.raw(x[:150]), reference.tree_raw(model, x[:150]))  # no NaN
 
 
-def test_hashed_features_are_stable_across_processes() -> None:
-    # Buckets come from CRC-32, not hash(): PYTHONHASHSEED must not change the model.
-    rows, buckets, values = hashed_features(["Reply", "Posted by Anna"])
-    assert buckets[:2].tolist() == [105344, 181868]  # unigrams "reply", "posted"
-    assert sorted(set(rows.tolist())) == [0, 1]
-    again = hashed_features(["Reply", "Posted by Anna"])
-    assert buckets.tolist() == again[1].tolist()
-    assert values.tolist() == again[2].tolist()
+def test_token_hashes_are_stable_across_processes() -> None:
+    # The token table's keys are CRC-32s, not hash(): PYTHONHASHSEED must not change them.
+    lines = scan(["Reply", "Posted by Anna"], split=False)
+    tokens = (b"reply", b"posted", b"by", b"anna")
+    assert lines.hash_crcs.tolist() == [zlib.crc32(token) for token in tokens]
+    assert lines.hash_starts.tolist() == [0, 1, 4]
 
 
 def test_text_in_scripts_without_spaces_is_kept() -> None:
