@@ -129,15 +129,10 @@ def decide(lines: Lines, features: np.ndarray, scores: np.ndarray, cut: float) -
       shorter labels such as "Comments" above a sentence are left to the trees);
     * removed lines before the first or after the last kept line are ``edge_short``.
     """
-    end = features[:, _END_COLUMN]
-    forced = np.where(
-        (features[:, _PHRASE_COLUMN] > 0) & (end == 0),
-        doc_kernels.PHRASE,
-        np.where(features[:, _CREDIT_COLUMN] > 0, doc_kernels.CREDIT, doc_kernels.KEEP),
-    ).astype(np.int64)
     return doc_kernels.line_reasons(
-        lines.doc_starts, forced, end, features[:, _WORDS_COLUMN].copy(),
-        features[:, _STOP_COLUMN].copy(), features[:, _REPEATED_COLUMN] > 0,
+        lines.doc_starts, _forced(features), features[:, _END_COLUMN],
+        features[:, _WORDS_COLUMN].copy(), features[:, _STOP_COLUMN].copy(),
+        features[:, _REPEATED_COLUMN] > 0,
         lines.column(kernels.UNSPACED_CHARS), _pair_repeats(lines), scores, cut,
         _SENTENCE_LOG_WORDS, _HEADING_MIN_LOG_WORDS, _HEADING_LOG_WORDS, PROSE_STOP_DENSITY,
         UNSPACED_PROSE_CHARS,
@@ -164,13 +159,22 @@ def _pair_repeats(lines: Lines) -> np.ndarray:
     return out
 
 
+def _forced(features: np.ndarray) -> np.ndarray:
+    """The code `decide` gives each line whatever its score: ``PHRASE`` for a phrase line
+    that does not end a sentence, else ``CREDIT`` for a credit line, else ``KEEP``."""
+    end = features[:, _END_COLUMN]
+    return np.where(
+        (features[:, _PHRASE_COLUMN] > 0) & (end == 0),
+        doc_kernels.PHRASE,
+        np.where(features[:, _CREDIT_COLUMN] > 0, doc_kernels.CREDIT, doc_kernels.KEEP),
+    ).astype(np.int64)
+
+
 def _forced_out(features: np.ndarray) -> np.ndarray:
     """True at each line `decide` removes as a phrase or credit whatever its score, and
     that is not a content sentence (8+ words ending one): no rule reads its score."""
-    end = features[:, _END_COLUMN]
-    sentence = (end > 0) & (features[:, _WORDS_COLUMN] >= _SENTENCE_LOG_WORDS)
-    phrase = (features[:, _PHRASE_COLUMN] > 0) & (end == 0)
-    return (phrase | (features[:, _CREDIT_COLUMN] > 0)) & ~sentence
+    sentence = (features[:, _END_COLUMN] > 0) & (features[:, _WORDS_COLUMN] >= _SENTENCE_LOG_WORDS)
+    return (_forced(features) != doc_kernels.KEEP) & ~sentence
 
 
 def prose(lines: Lines, features: np.ndarray) -> np.ndarray:
