@@ -22,10 +22,18 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cleanse.schema import DETAIL, REASON, REMOVED_LINES, REMOVED_LINES_FIELD, TEXT
+from cleanse.schema import (
+    DETAIL,
+    REASON,
+    REMOVED_LINE_TYPE,
+    REMOVED_LINES,
+    REMOVED_LINES_FIELD,
+    TEXT,
+)
 
 
 @runtime_checkable
@@ -114,26 +122,47 @@ def nonblank_index(lines: Sequence[str]) -> list[int]:
 def add_removed_lines(
     batch: pa.RecordBatch,
     stage: str,
-    removed: Sequence[Sequence[tuple[int, str, str]]],
+    rows: np.ndarray,
+    index: np.ndarray,
+    reasons: pa.Array,
+    lines: pa.Array,
 ) -> pa.RecordBatch:
-    """Append each row's removed lines, ``(nonblank index, reason, line)``, to its spans.
+    """Append removed lines to their rows' spans: line k, ``lines[k]``, was row ``rows[k]``'s
+    non-blank line ``index[k]`` and went for ``reasons[k]`` (``phrase``, ``template``...).
 
-    Reasons are per line (``phrase``, ``repeated``, ``template``...); the stage name is
-    stored beside them. Rows with nothing removed keep their spans as they were.
+    `rows` ascending, a row's lines in the order to append. The stage name is stored
+    beside each. Rows with nothing removed keep their spans as they were (null stays
+    null). Built from the arrays with Arrow, no Python object per line.
     """
-    index = batch.schema.get_field_index(REMOVED_LINES)
-    current = batch.column(index).to_pylist() if index >= 0 else [None] * batch.num_rows
-    merged = []
-    for spans, new in zip(current, removed, strict=True):
-        if not new:
-            merged.append(spans)
-            continue
-        entries = [
-            {"stage": stage, "reason": reason, "index": at, "line": line}
-            for at, reason, line in new
-        ]
-        merged.append([*(spans or []), *entries])
-    return set_column(batch, REMOVED_LINES, pa.array(merged, type=REMOVED_LINES_FIELD.type))
+    n = batch.num_rows
+    new = pa.StructArray.from_arrays(
+        [
+            pc.take(pa.array([stage], pa.string()), np.zeros(len(rows), np.int64)),
+            reasons.cast(pa.string()),
+            pa.array(np.asarray(index, np.int64), pa.int32()),
+            lines.cast(pa.string()),
+        ],
+        fields=list(REMOVED_LINE_TYPE),
+    )
+    new_counts = np.bincount(np.asarray(rows, np.int64), minlength=n)
+    at = batch.schema.get_field_index(REMOVED_LINES)
+    if at < 0 or batch.column(at).null_count == n:  # no spans yet
+        entries, counts, was_null = new, new_counts, np.ones(n, dtype=bool)
+    else:
+        current = batch.column(at)
+        old = current.flatten()
+        owners = np.concatenate([np.asarray(pc.list_parent_indices(current)), rows])
+        # stable: a row's earlier spans first, then its new lines, each in their order
+        entries = pa.concat_arrays([old, new]).take(np.argsort(owners, kind="stable"))
+        counts = np.asarray(pc.list_value_length(current).fill_null(0)) + new_counts
+        was_null = np.asarray(current.is_null())
+    offsets = np.zeros(n + 1, np.int32)
+    np.cumsum(counts, out=offsets[1:])
+    merged = pa.ListArray.from_arrays(
+        pa.array(offsets), entries, type=REMOVED_LINES_FIELD.type,
+        mask=pa.array(was_null & (new_counts == 0)),
+    )  # fmt: skip
+    return set_column(batch, REMOVED_LINES, merged)
 
 
 def mark_removed(

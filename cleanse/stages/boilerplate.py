@@ -303,26 +303,10 @@ class Stripped:
             numbers[row].append(number)
         return numbers
 
-    def removed_lines(self, stage: str) -> pa.Array:
-        """The `removed` lines as a ``removed_lines`` column of `stage` (``REMOVED_LINES_FIELD``;
-        null where a row lost none), built from the arrays without a Python object per line."""
-        count = len(self.gone_rows)
-        names = pa.array(_REASON_OF_CODE[1:], pa.string())
-        entries = pa.StructArray.from_arrays(
-            [
-                pc.take(pa.array([stage], pa.string()), np.zeros(count, np.int64)),
-                pc.take(names, self.gone_codes - 1),
-                pa.array(self.gone_index, pa.int32()),
-                self.gone_lines.cast(pa.string()),
-            ],
-            fields=list(REMOVED_LINES_FIELD.type.value_type),
-        )
-        offsets = np.zeros(len(self.texts) + 1, np.int32)
-        np.cumsum(self.lines_removed, out=offsets[1:])
-        return pa.ListArray.from_arrays(
-            pa.array(offsets), entries, type=REMOVED_LINES_FIELD.type,
-            mask=pa.array(self.lines_removed == 0),
-        )  # fmt: skip
+    @property
+    def gone_reasons(self) -> pa.Array:
+        """The reason of each removed line (``gone_codes`` by name)."""
+        return pc.take(pa.array(_REASON_OF_CODE[1:], pa.string()), self.gone_codes - 1)
 
 
 def guard_pages(lines: Lines, codes: np.ndarray, guarded: np.ndarray, share: float) -> np.ndarray:
@@ -522,9 +506,7 @@ class StripBoilerplate:
         batch = set_column(batch, TEXT, done.texts)
         batch = set_column(batch, "lines_removed", pa.array(done.lines_removed, pa.int32()))
         batch = set_column(batch, "chars_removed", pa.array(done.chars_removed, pa.int64()))
-        index = batch.schema.get_field_index(REMOVED_LINES_FIELD.name)
-        if index >= 0 and batch.column(index).null_count < batch.num_rows:
-            batch = add_removed_lines(batch, self.name, done.removed)  # earlier stages' too
-        else:
-            batch = set_column(batch, REMOVED_LINES_FIELD.name, done.removed_lines(self.name))
+        batch = add_removed_lines(
+            batch, self.name, done.gone_rows, done.gone_index, done.gone_reasons, done.gone_lines
+        )
         return mark_removed(batch, pa.array(done.empty, type=pa.bool_()), EMPTY)

@@ -372,16 +372,20 @@ class RemoveSiteBoilerplate:
         new_texts: list[str] = []
         lines_removed = np.zeros(n, dtype=np.int32)
         chars_removed = np.zeros(n, dtype=np.int64)
-        spans: list[list[tuple[int, str, str]]] = [[] for _ in range(n)]
         emptied = np.zeros(n, dtype=bool)
-        for row, positions in zip(hit_rows, hit_positions, strict=True):
+        gone_rows: list[int] = []  # every removed line: its row, index and text
+        gone_index: list[int] = []
+        gone_lines: list[str] = []
+        for row, positions in zip(hit_rows, hit_positions, strict=True):  # rows ascending
             text = texts[row].as_py()
             new, removed = drop_positions(text, positions)
             new_texts.append(new)
             lines_removed[row] = len(removed)
             chars_removed[row] = len(text) - len(new)
-            spans[row] = [(at, TEMPLATE, line) for at, line in removed]
             emptied[row] = not new.strip()
+            gone_rows += [row] * len(removed)
+            gone_index += [at for at, _ in removed]
+            gone_lines += [line for _, line in removed]
         batch = set_column(batch, LINES_REMOVED, pa.array(lines_removed))
         batch = set_column(batch, CHARS_REMOVED, pa.array(chars_removed))
         if hit_rows:
@@ -390,7 +394,14 @@ class RemoveSiteBoilerplate:
             new = pc.replace_with_mask(texts, pa.array(changed), pa.array(new_texts, pa.string()))
             batch = set_column(batch, TEXT, new)
         if hit_rows or REMOVED_LINES not in batch.schema.names:
-            batch = add_removed_lines(batch, self.name, spans)
+            batch = add_removed_lines(
+                batch,
+                self.name,
+                np.array(gone_rows, dtype=np.int64),
+                np.array(gone_index, dtype=np.int64),
+                pa.array([TEMPLATE] * len(gone_rows), pa.string()),
+                pa.array(gone_lines, pa.string()),
+            )
         return mark_removed(batch, pa.array(emptied), EMPTY)
 
     def _template_lines(self, batch: pa.RecordBatch) -> tuple[list[int], list[list[int]]]:
