@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
+import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 
 import pyarrow as pa
 import pytest
@@ -37,6 +40,15 @@ def make_batch(
     }
     batch = pa.RecordBatch.from_pydict(columns)
     return conform(batch, document_schema())
+
+
+def script_module(name: str) -> ModuleType:
+    """Import the module of ``scripts/<name>.py`` (the scripts are entry points, not a
+    package: their folder goes on ``sys.path``)."""
+    scripts = str(REPO / "scripts")
+    if scripts not in sys.path:
+        sys.path.insert(0, scripts)
+    return importlib.import_module(name)
 
 
 def shared_data(*parts: str) -> Path:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import shared_data
+from conftest import script_module, shared_data
 
 REPO = Path(__file__).resolve().parent.parent
 PAGE = (
@@ -20,17 +20,8 @@ PAGE = (
 )
 
 
-def _bench_module():  # the scripts/ module, imported by path
-    scripts = str(REPO / "scripts")
-    if scripts not in sys.path:
-        sys.path.insert(0, scripts)
-    import bench_stages
-
-    return bench_stages
-
-
 def test_every_peer_returns_the_text_without_some_of_its_lines() -> None:
-    module = _bench_module()
+    module = script_module("bench_stages")
     strips = module.peer_strips()
     assert set(strips) <= set(module.PEER_SCORES)
     assert {module.JUSTEXT, module.C4, module.FINEWEB} <= set(strips)
@@ -52,7 +43,7 @@ def test_peer_table_on_a_slice(tmp_path: Path) -> None:
     subprocess.run(command, check=True, env=env, capture_output=True, timeout=300)
     report = out.read_text(encoding="utf-8")
     assert "## strip_boilerplate and its peers, same texts, same run" in report
-    module = _bench_module()
+    module = script_module("bench_stages")
     rows = {line.split(" | ")[0][2:]: line.split(" | ") for line in report.splitlines()}
     for name in ("**cleanse strip_boilerplate**", module.JUSTEXT, module.C4, module.FINEWEB):
         assert float(rows[name][3]) > 0, name  # cleanse / peer

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import zlib
 
 import boilerplate_reference as reference
@@ -23,7 +22,7 @@ from cleanse.stages.boilerplate import (
 from cleanse.stages.boilerplate_lines import scan
 from cleanse.stages.boilerplate_model import MODEL_INPUTS, load_scorer
 from cleanse.stages.boilerplate_phrases import is_credit, is_phrase
-from conftest import REPO, make_batch, shared_data
+from conftest import REPO, make_batch, script_module, shared_data
 
 SEED = REPO.parent / "shared" / "seeds" / "aljazeera-nato-turkey.txt"
 ARTICLE = (
@@ -31,15 +30,6 @@ ARTICLE = (
     "Heavy snow forced hundreds of schools to close on Monday, officials said.\n\n"
     "The weather service expects the snow to continue until Wednesday evening."
 )
-
-
-def _eval_module():  # the scripts/ module, imported by path
-    scripts = str(REPO / "scripts")
-    if scripts not in sys.path:
-        sys.path.insert(0, scripts)
-    import eval_boilerplate
-
-    return eval_boilerplate
 
 
 @pytest.mark.parametrize(
@@ -150,7 +140,7 @@ def test_options_are_validated(options: dict[str, object], needle: str) -> None:
 @pytest.mark.shared_data
 def test_eval_floor_on_dev_slice() -> None:
     data = shared_data("line-quality-oscar")
-    module = _eval_module()
+    module = script_module("eval_boilerplate")
     docs = module.load_oscar(data.parent, "dev", limit=15)
     results = module.evaluate(docs, ["cleanse", "c4"])
     pooled = results["cleanse"]["pooled"]
@@ -165,7 +155,7 @@ def test_eval_floor_on_dev_slice() -> None:
 @pytest.mark.slow
 def test_bbc_news_loses_under_one_percent() -> None:
     data = shared_data("bbc-news")
-    module = _eval_module()
+    module = script_module("eval_boilerplate")
     assert module.removed_share(module.bbc_texts(data.parent)) < 0.01
 
 
@@ -186,10 +176,7 @@ def test_tree_export_equals_sklearn() -> None:
     pytest.importorskip("sklearn")
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    scripts = str(REPO / "scripts")
-    if scripts not in sys.path:
-        sys.path.insert(0, scripts)
-    import train_boilerplate
+    train_boilerplate = script_module("train_boilerplate")
 
     rng = np.random.default_rng(7)
     x = rng.normal(size=(3000, 6))

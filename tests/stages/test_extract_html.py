@@ -6,7 +6,6 @@ import gzip
 import json
 import logging
 import pickle
-import sys
 import time
 
 import pyarrow as pa
@@ -28,7 +27,7 @@ from cleanse.stages.extract_html import (
     is_layout_table,
     time_limit,
 )
-from conftest import REPO, make_batch, shared_data
+from conftest import make_batch, script_module, shared_data
 
 ARTICLE = (
     "<!DOCTYPE html><html lang='en-GB'><head><title>Rain in the valley</title>"
@@ -331,8 +330,7 @@ def _aeb_slice(count: int) -> list[tuple[str, str, str]]:
 @pytest.mark.shared_data
 @pytest.mark.slow
 def test_aeb_slice_floor_and_not_below_trafilatura_alone() -> None:
-    sys.path.insert(0, str(REPO / "scripts"))
-    import eval_html
+    eval_html = script_module("eval_html")
 
     pages = _aeb_slice(10)
     batch = make_batch([html for _, html, _ in pages], ids=[key for key, _, _ in pages])

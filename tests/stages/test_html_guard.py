@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import pyarrow as pa
 import pytest
 
@@ -11,7 +9,7 @@ from cleanse.schema import CONTENT_TYPE, FROM_HTML, REASON, TEXT
 from cleanse.stages.base import set_column
 from cleanse.stages.boilerplate import StripBoilerplate
 from cleanse.stages.extract_html import ExtractHtml
-from conftest import REPO, make_batch, shared_data
+from conftest import make_batch, script_module, shared_data
 
 MENU = "Home\nNews\nSport\nWeather\nTV listings\nContact us\nAbout\nMore stories\nArchive"
 PAGE = f"{MENU}\nIt was a long day in the valley, and then it rained for hours."
@@ -49,8 +47,7 @@ def test_html_guard_is_validated(value: float) -> None:
 
 
 def _wceb_pages(name: str, count: int) -> list[tuple[str, str, str]]:
-    sys.path.insert(0, str(REPO / "scripts"))
-    import eval_html
+    eval_html = script_module("eval_html")
 
     shared_data("wceb", name)
     pages = eval_html.load_set(shared_data(), name, None)
