@@ -16,7 +16,7 @@ it starts and ends (``boilerplate_shape.SHAPE_FEATURES``).
 Features are computed for every line of a batch of documents at once from
 ``boilerplate_lines.Lines`` (one compiled scan); `line_features` is the same code on
 one document. The trees are stored as flat arrays in ``cleanse/data/boilerplate_trees.npz``
-and walked by a compiled loop (`TreeModel`, equal to scikit-learn's ``predict_proba``);
+and scored by a compiled loop (`TreeModel`, equal to scikit-learn's ``predict_proba``);
 the threshold and provenance are in ``boilerplate_weights.json``. Inference is numpy and
 numba, no model library.
 """
@@ -301,52 +301,77 @@ def token_inputs(lines: Lines, table: TokenTable) -> np.ndarray:
 
 
 @dataclass(frozen=True, slots=True)
-class TreeWalk:
-    """The trees of a `TreeModel` renumbered for ``boilerplate_doc_kernels.tree_sum``.
+class TreeMasks:
+    """The trees of a `TreeModel` as bit masks over their leaves, for
+    ``boilerplate_doc_kernels.tree_sum`` (QuickScorer: Lucchese et al., SIGIR 2015).
 
-    Per tree, nodes in breadth-first order, so the children of node `k` are adjacent
-    (``x <= threshold`` the first): a step is ``child + (x > threshold)``, no branch.
-    `node` packs the first child, whether NaN goes right (not ``missing_left``) and the
-    feature in one integer (``boilerplate_doc_kernels.NODE_CHILD``...). A leaf (and
-    padding) is its own child with threshold +inf and keeps its `value`; `depth` is the
-    number of steps from the root to the tree's deepest leaf.
+    Each tree's leaves are numbered left to right. A split node where a row goes right
+    rules out the leaves of its left subtree: its `mask` has their bits clear. The leaf a
+    row reaches is the lowest bit left once the masks of every node where it goes right
+    are ANDed together (it is in no such node's left subtree, and every leaf left of it
+    is), so all of a tree's nodes can be tested for a block of rows at once, without a
+    walk. The split nodes of tree `t` are ``offsets[t]:offsets[t + 1]``, in any order (AND
+    commutes): those sending NaN left first, those sending it right from ``nan_right[t]``,
+    so the kernel takes like nodes two at a time. `leaf_value` holds each tree's leaf
+    values in leaf order.
     """
 
-    node: np.ndarray
+    feature: np.ndarray
     threshold: np.ndarray
-    value: np.ndarray
-    depth: np.ndarray
+    mask: np.ndarray
+    offsets: np.ndarray
+    nan_right: np.ndarray
+    leaf_value: np.ndarray
 
     @classmethod
-    def of(cls, model: TreeModel) -> TreeWalk:
-        """Lay out the trees of `model` (at most 65,536 features)."""
-        shape = model.feature.shape
-        if len(model.names) > doc_kernels.NODE_FEATURE_MASK + 1:
-            msg = f"boilerplate trees: {len(model.names)} features, at most 65,536 fit"
-            raise ValueError(msg)
-        feature = np.zeros(shape, np.int64)
-        threshold = np.full(shape, np.inf)
-        child = np.zeros(shape, np.int64)
-        nan_right = np.zeros(shape, np.int64)
-        value = np.zeros(shape)
-        depth = np.zeros(shape[0], np.int64)
-        for t in range(shape[0]):
-            child[t] = np.arange(shape[1])  # padding: unreachable leaves
-            order, level = [0], [0]  # old node numbers, breadth first, and their depth
-            for at, old in enumerate(order):  # grows as it goes
-                if model.leaf[t, old]:
-                    child[t, at] = at
-                    value[t, at] = model.value[t, old]
-                    continue
-                feature[t, at] = model.feature[t, old]
-                threshold[t, at] = model.threshold[t, old]
-                nan_right[t, at] = not model.missing_left[t, old]
-                child[t, at] = len(order)
-                order += [model.left[t, old], model.right[t, old]]
-                level += [level[at] + 1] * 2
-            depth[t] = max(level)
-        node = (child << doc_kernels.NODE_CHILD) | (nan_right << doc_kernels.NODE_NAN) | feature
-        return cls(node.astype(np.uint64), threshold, value, depth)
+    def of(cls, model: TreeModel) -> TreeMasks:
+        """Lay out the trees of `model` (at most 64 leaves each)."""
+        trees = model.feature.shape[0]
+        feature: list[int] = []
+        threshold: list[float] = []
+        mask: list[int] = []
+        offsets, nan_right = [0], []
+        leaf_value = np.zeros((trees, 64))
+        every = (1 << 64) - 1
+        for t in range(trees):
+            leaf, left, right = model.leaf[t], model.left[t], model.right[t]
+            # the leaves each node spans (left to right), from a depth-first walk
+            span: dict[int, tuple[int, int]] = {}
+            stack, order = [0], []
+            while stack:
+                node = stack.pop()
+                order.append(node)
+                if not leaf[node]:
+                    stack += [right[node], left[node]]  # left is walked first
+            count = 0
+            for node in order:  # depth first, left first: leaves in left-to-right order
+                if leaf[node]:
+                    if count == 64:
+                        msg = "boilerplate trees: a tree has more than 64 leaves"
+                        raise ValueError(msg)
+                    span[node] = (count, count + 1)
+                    leaf_value[t, count] = model.value[t, node]
+                    count += 1
+            for node in reversed(order):  # children before their parent
+                if not leaf[node]:
+                    span[node] = (span[left[node]][0], span[right[node]][1])
+            split = [node for node in order if not leaf[node]]
+            split.sort(key=lambda node: not model.missing_left[t, node])  # stable
+            for node in split:
+                low, high = span[left[node]]
+                feature.append(int(model.feature[t, node]))
+                threshold.append(float(model.threshold[t, node]))
+                mask.append(every & ~(((1 << (high - low)) - 1) << low))
+            nan_right.append(offsets[-1] + sum(bool(model.missing_left[t, node]) for node in split))
+            offsets.append(len(feature))
+        return cls(
+            np.array(feature, dtype=np.int64),
+            np.array(threshold, dtype=np.float64),
+            np.array(mask, dtype=np.uint64),
+            np.array(offsets, dtype=np.int64),
+            np.array(nan_right, dtype=np.int64),
+            leaf_value,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,7 +381,7 @@ class TreeModel:
     goes left where ``x <= threshold``; NaN goes left where `missing_left`), the children,
     whether the node is a leaf and its value. The raw score is `baseline` plus the value
     of the leaf each tree reaches; the noise probability its logistic function. These are
-    the stored arrays; `walk` is the layout they are scored with."""
+    the stored arrays; `masks` is the layout they are scored with."""
 
     names: tuple[str, ...]
     feature: np.ndarray
@@ -367,17 +392,20 @@ class TreeModel:
     missing_left: np.ndarray
     value: np.ndarray
     baseline: float
-    walk: TreeWalk = field(init=False, repr=False, compare=False)
+    masks: TreeMasks = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "walk", TreeWalk.of(self))
+        object.__setattr__(self, "masks", TreeMasks.of(self))
 
     def raw(self, x: np.ndarray) -> np.ndarray:
         """Return the raw score (log-odds of noise) of each row of `x` (`names` columns)."""
-        w = self.walk
+        m = self.masks
+        # a row per feature (no copy for the column-major inputs `LineScorer` builds)
+        columns = np.asfortranarray(x, dtype=np.float64).T
         return doc_kernels.tree_sum(
-            np.asarray(x, np.float64), w.node, w.threshold, w.value, w.depth, self.baseline
-        )
+            columns, m.feature, m.threshold, m.mask, m.offsets, m.nan_right, m.leaf_value,
+            self.baseline,
+        )  # fmt: skip
 
     def proba(self, x: np.ndarray) -> np.ndarray:
         """Return the noise probability of each row of `x`."""

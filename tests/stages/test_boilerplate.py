@@ -10,6 +10,7 @@ import pyarrow as pa
 import pytest
 
 from cleanse.schema import ID, REASON, TEXT
+from cleanse.stages import boilerplate_doc_kernels as doc_kernels
 from cleanse.stages.boilerplate import (
     CREDIT,
     EMPTY,
@@ -20,7 +21,7 @@ from cleanse.stages.boilerplate import (
     strip,
 )
 from cleanse.stages.boilerplate_lines import scan
-from cleanse.stages.boilerplate_model import MODEL_INPUTS, load_scorer
+from cleanse.stages.boilerplate_model import MODEL_INPUTS, TreeModel, load_scorer
 from cleanse.stages.boilerplate_phrases import is_credit, is_phrase
 from conftest import REPO, make_batch, script_module, shared_data
 
@@ -193,19 +194,39 @@ def test_tree_export_equals_sklearn() -> None:
         assert np.abs(model.raw(test) - fitted.decision_function(test)).max() <= 1e-9
 
 
-def test_tree_walk_equals_a_row_by_row_walk() -> None:
-    # `TreeModel.raw` walks a renumbered layout, a block of rows one level at a time; the
-    # sum must be the same to the bit as walking the stored nodes row by row, including
-    # values equal to a threshold (left), NaN (its learnt side) and a last partial block.
+def test_tree_masks_equal_a_row_by_row_walk() -> None:
+    # `TreeModel.raw` ANDs leaf bit masks over blocks of rows (`TreeMasks`); the sum must
+    # be the same to the bit as walking the stored nodes row by row, including values
+    # equal to a threshold (left), NaN (its learnt side), a full block and a partial one.
     model = load_scorer().model
     rng = np.random.default_rng(11)
     thresholds = model.threshold[~model.leaf]
-    x = rng.choice(thresholds, size=(301, len(MODEL_INPUTS)))
+    rows = doc_kernels.TREE_BLOCK + 77
+    x = rng.choice(thresholds, size=(rows, len(MODEL_INPUTS)))
     jitter = rng.random(x.shape) < 0.3
     x[jitter] += rng.normal(scale=0.5, size=int(jitter.sum()))
-    x[150:][rng.random((151, x.shape[1])) < 0.05] = np.nan
+    x[150:][rng.random((rows - 150, x.shape[1])) < 0.05] = np.nan
     assert np.array_equal(model.raw(x), reference.tree_raw(model, x))
     assert np.array_equal(model.raw(x[:150]), reference.tree_raw(model, x[:150]))  # no NaN
+    assert np.array_equal(model.raw(np.ascontiguousarray(x[:300])), model.raw(x[:300]))
+
+
+def test_tree_masks_refuse_more_than_64_leaves() -> None:
+    model = load_scorer().model
+    trees, nodes = 1, 129  # a chain: each split's left child a leaf, 65 leaves
+    left = np.zeros((trees, nodes), np.int32)
+    right = np.zeros((trees, nodes), np.int32)
+    leaf = np.ones((trees, nodes), np.bool_)
+    for k in range(0, nodes - 1, 2):
+        leaf[0, k], left[0, k], right[0, k] = False, k + 1, k + 2
+    arrays = {
+        "names": np.array(model.names), "feature": np.zeros((trees, nodes), np.int32),
+        "threshold": np.zeros((trees, nodes)), "left": left, "right": right, "leaf": leaf,
+        "missing_left": np.ones((trees, nodes), np.bool_), "value": np.zeros((trees, nodes)),
+        "baseline": np.array(0.0),
+    }  # fmt: skip
+    with pytest.raises(ValueError, match="64 leaves"):
+        TreeModel.from_arrays(arrays, model.names)
 
 
 def test_token_hashes_are_stable_across_processes() -> None:
