@@ -120,31 +120,42 @@ def _bit(flag, mask):
     return np.int64((flag & mask) != 0)
 
 
+#: The characters `_first_pass` looks at one by one after its counting loops: digits
+#: (dates and times), capitals (glued words), sentence ends (inner sentences).
+_MARKED = DECIMAL | GLUED_UPPER | TERMINAL
+
+
 @njit(cache=True, nogil=True)
-def _first_pass(cps, s, e, flags, lower, lo, row):
+def _first_pass(cps, s, e, flags, lower, lo, row, fl, marks):
     """Fill the columns read from the original characters of ``cps[s:e]``; lower-case it.
 
     Counts as ``str.split``, ``str.isupper``... and the non-overlapping ``findall`` of
     the glued-words and inner-sentence patterns would; `lo` gets ``line.lower()`` where
     every character lowers to one (the return value says whether one did not).
+
+    Three loops: one reads each character's table entry into `fl` (and its lower case
+    into `lo`) and notes where the few characters the patterns start from are (`marks`:
+    digits, capitals, sentence ends); one counts words, capitals, letters... over `fl`
+    with no branch (a vector loop); the patterns then look only at the marked places.
     """
-    words = titles = uppers = digits = unspaced = letters = runs = 0
-    glued = inner = 0
+    m = e - s
     seen = np.uint32(0)
-    previous = np.uint32(SPACE)
-    before = np.uint32(0)
-    previous_letter = 0
-    glued_from = s
-    date = False
-    # the digit runs before the current one: start, end, whether \b precedes them
-    runs_at = np.full(6, -1, dtype=np.int64)
-    run_start, run_open = -1, False
-    state = 0  # inner sentence: 1 after [.!?], 2 after a closer too, 3 in the spaces
-    for k in range(s, e):
-        c = cps[np.uint64(k)]
+    n_marks = 0
+    for k in range(m):
+        c = cps[np.uint64(s + k)]
         f = flags[np.uint32(c)]
-        lo[np.uint64(k - s)] = lower[np.uint32(c)]
+        lo[np.uint64(k)] = lower[np.uint32(c)]
+        fl[np.uint64(k)] = f
         seen |= f
+        marks[np.uint64(n_marks)] = k
+        n_marks += (f & _MARKED) != 0
+    f = fl[0]
+    words = 1 - _bit(f, SPACE)
+    titles = words & _bit(f, UPPER)
+    letters = runs = _bit(f, LETTER)
+    uppers, digits, unspaced = _bit(f, UPPER), _bit(f, DIGIT), _bit(f, UNSPACED)
+    for k in range(1, m):
+        f, previous = fl[np.uint64(k)], fl[np.uint64(k - 1)]
         start = _bit(previous, SPACE) & (1 - _bit(f, SPACE))
         words += start
         titles += start & _bit(f, UPPER)
@@ -153,53 +164,62 @@ def _first_pass(cps, s, e, flags, lower, lo, row):
         unspaced += _bit(f, UNSPACED)
         letter = _bit(f, LETTER)
         letters += letter
-        runs += letter & (1 - previous_letter)
-        previous_letter = letter
+        runs += letter & (1 - _bit(previous, LETTER))
+    glued = inner = 0
+    glued_from = 0  # a glued word's lower-case letters are its own: no overlap
+    inner_from = 0  # where an inner sentence may start: after the last one's first letter
+    date = False
+    # the digit runs before the current one: start, end, whether \b precedes them
+    runs_at = np.full(6, -1, dtype=np.int64)
+    run_start, run_open = -1, False
+    for x in range(n_marks):
+        k = marks[x]
+        f = fl[k]
         if f & DECIMAL:
             if run_start < 0:
-                run_start, run_open = k, (previous & WORD) == 0 or k == s
-        elif run_start >= 0:  # a run of digits ended: a date or a time ends with it?
-            date |= date_ends(cps, run_start, k, run_open, (f & WORD) == 0, runs_at)
-            run_start = -1
-        # bitwise, not `and`: most characters are lower-case letters, and a branch on
-        # that alone would be mispredicted at every word's edge
-        glued_end = _bit(f, GLUED_LOWER) & _bit(previous, GLUED_UPPER) & _bit(before, GLUED_LOWER)
-        if glued_end and k - 2 >= glued_from:
+                run_start, run_open = k, k == 0 or (fl[k - 1] & WORD) == 0
+            if k + 1 == m or not fl[k + 1] & DECIMAL:  # a run of digits ends: a date?
+                right = k + 1 == m or (fl[k + 1] & WORD) == 0
+                date |= date_ends(cps, s + run_start, s + k + 1, run_open, right, runs_at)
+                run_start = -1
+        if (
+            f & GLUED_UPPER
+            and k - 1 >= glued_from
+            and k + 1 < m
+            and fl[k - 1] & GLUED_LOWER
+            and fl[k + 1] & GLUED_LOWER
+        ):
             glued += 1
-            glued_from = k + 1
-        consumed = False
-        if state == 1:
-            state = 2 if f & QUOTE_CLOSER else 3 if f & RE_SPACE else 0
-        elif state == 2:
-            state = 3 if f & RE_SPACE else 0
-        elif state == 3 and not f & RE_SPACE:
-            inner += 1
-            state = 0
-            consumed = True
-        if state == 0 and not consumed and f & TERMINAL:
-            state = 1
-        before = previous
-        previous = f
-    if run_start >= 0:
-        date |= date_ends(cps, run_start, e, run_open, True, runs_at)
+            glued_from = k + 2
+        if f & TERMINAL and k >= inner_from:
+            # [.!?], a closing quote or not, white space, then anything else
+            j = k + 1
+            if j < m and fl[j] & QUOTE_CLOSER:
+                j += 1
+            if j < m and fl[j] & RE_SPACE:
+                while j < m and fl[j] & RE_SPACE:
+                    j += 1
+                if j < m:
+                    inner += 1
+                    inner_from = j + 1
     row[WORDS], row[TITLES], row[UPPERS], row[DIGITS] = words, titles, uppers, digits
     row[UNSPACED_CHARS], row[GLUED], row[INNER] = unspaced, glued, inner
     row[PIPE_OR_TAB], row[DATE] = (seen & PIPE_TAB) != 0, date
     row[CORE] = letters + runs - 1 if runs else 0
-    k = e - 1
-    while k >= s and flags[cps[k]] & CLOSER:
+    k = m - 1
+    while k >= 0 and fl[k] & CLOSER:
         k -= 1
-    if k < s:
+    if k < 0:
         row[END] = END_NONE
-    elif flags[cps[k]] & TERMINAL:
+    elif fl[k] & TERMINAL:
         row[END] = END_TERMINAL
-    elif flags[cps[k]] & OTHER_PUNCT:
+    elif fl[k] & OTHER_PUNCT:
         row[END] = END_OTHER_PUNCT
     else:
         row[END] = END_TEXT
     row[DOTS] = e - s >= 3 and cps[e - 1] == DOT and cps[e - 2] == DOT and cps[e - 3] == DOT
     row[ELLIPSIS] = cps[e - 1] == _ELLIPSIS
-    row[BULLETED] = (flags[cps[s]] & BULLET) != 0
+    row[BULLETED] = (fl[0] & BULLET) != 0
     return (seen & SPECIAL_LOWER) != 0
 
 
@@ -320,9 +340,13 @@ def scan_lines(data, offsets, rows, split, flags, lower, exp_offsets, exp_data):
     cps = np.empty(longest, dtype=np.int32)
     at_byte = np.empty(longest + 1, dtype=np.int64)  # where each code point starts
     lo = np.empty(longest + 8, dtype=np.int32)
+    fl = np.empty(longest, dtype=np.uint32)  # `_first_pass`'s work space
+    marks = np.empty(longest, dtype=np.int64)
     n_lines = word_at = word_count = hash_at = 0
     for r in rows:
         cps = _grow(cps, offsets[r + 1] - offsets[r])
+        fl = _grow(fl, offsets[r + 1] - offsets[r])
+        marks = _grow(marks, offsets[r + 1] - offsets[r])
         n = 0
         i = offsets[r]
         while i < offsets[r + 1]:
@@ -355,7 +379,7 @@ def scan_lines(data, offsets, rows, split, flags, lower, exp_offsets, exp_data):
                 row[RAW_BYTE_START], row[RAW_BYTE_STOP] = at_byte[start], at_byte[stop]
                 lo = _grow(lo, e - s)
                 m = e - s
-                if _first_pass(cps, s, e, flags, lower, lo, row):
+                if _first_pass(cps, s, e, flags, lower, lo, row, fl, marks):
                     lo, m = _lower_special(cps, s, e, flags, lower, exp_offsets, exp_data, lo)
                 row[LOWERED] = m
                 lo = _grow(lo, m + 1)
