@@ -46,13 +46,20 @@ def pairwise_sum(x, start, n):
 
 
 @njit(cache=True, nogil=True)
-def detect_languages(doc_words, word_ids, detect_of, lang_offsets, lang_index, n_langs, limit):
+def detect_languages(
+    doc_words, word_ids, detect_count, detect_masks, lang_offsets, lang_index, n_langs, limit
+):  # fmt: skip
     """Return, per document, the language `stopwords.detect_language` votes for, and its hits.
 
     Reads the first `limit` letter runs of each document (``doc_words`` are their offsets
-    in `word_ids`); ``detect_of[word]`` is the row of a detection word (-1: none), whose
-    languages are ``lang_index[lang_offsets[row]:lang_offsets[row + 1]]``. Ties go to the
-    language voted for first, as ``Counter.most_common`` returns them. -1: no vote.
+    in `word_ids`); the words below `detect_count` are the detection words, word `w`'s
+    languages ``lang_index[lang_offsets[w]:lang_offsets[w + 1]]`` and the bits of
+    ``detect_masks[w]`` (at most 64 languages). Ties go to the language voted for first,
+    as ``Counter.most_common`` returns them. -1: no vote.
+
+    Votes are counted from the bit masks with no branch (a vector loop over the
+    languages); only a word that brings a language not voted for yet is read in list
+    order, for the ties.
     """
     docs = len(doc_words) - 1
     best_language = np.full(docs, -1, dtype=np.int64)
@@ -63,16 +70,19 @@ def detect_languages(doc_words, word_ids, detect_of, lang_offsets, lang_index, n
         votes[:] = 0
         order[:] = -1
         introduced = 0
+        seen = np.uint64(0)
         for t in range(doc_words[d], min(doc_words[d + 1], doc_words[d] + limit)):
-            w = detect_of[word_ids[t]]
-            if w < 0:
-                continue
-            for x in range(lang_offsets[w], lang_offsets[w + 1]):
-                language = lang_index[x]
-                if order[language] < 0:
-                    order[language] = introduced
-                    introduced += 1
-                votes[language] += 1
+            w = min(word_ids[t], detect_count)
+            bits = detect_masks[w]
+            for language in range(n_langs):
+                votes[language] += (bits >> np.uint64(language)) & np.uint64(1)
+            if bits & ~seen:
+                seen |= bits
+                for x in range(lang_offsets[w], lang_offsets[w + 1]):
+                    language = lang_index[x]
+                    if order[language] < 0:
+                        order[language] = introduced
+                        introduced += 1
         best = -1
         for language in range(n_langs):
             if order[language] >= 0 and (

@@ -195,9 +195,11 @@ class _Lexicon:
     #: bit i: a stop word of ``LANGUAGES``' i-th language (and 0 for a word not listed,
     #: one past the last word: what ``boilerplate_tokens.lookup`` gives it)
     stop_masks: np.ndarray
-    #: the word's languages for detection: ``lang_index[lang_offsets[r]:lang_offsets[r+1]]``
-    #: (-1: none, and for a word not listed)
-    detect_rows: np.ndarray
+    #: the detection words are the first ``detect_count`` words; detection word `w`'s
+    #: languages are ``lang_index[lang_offsets[w]:lang_offsets[w + 1]]``
+    detect_count: int
+    #: bit i: a detection word of ``LANGUAGES``' i-th language (and 0 after the last one)
+    detect_masks: np.ndarray
     lang_offsets: np.ndarray
     lang_index: np.ndarray
     #: ``boilerplate_tokens.index`` of the words, and ``boilerplate_tokens.filter_bits``
@@ -212,9 +214,12 @@ def _lexicon() -> _Lexicon:
     for bit, code in enumerate(_CODES):
         for word in stopwords.lists.get(code, ()):
             masks[word] = masks.get(word, 0) | (1 << bit)
+    if len(_CODES) > 64:
+        msg = "strip_boilerplate: language detection takes at most 64 languages"
+        raise ValueError(msg)
     detect = list(stopwords.index)
-    words = list(dict.fromkeys([*masks, *detect]))
-    row_of = {w: r for r, w in enumerate(detect)}
+    # detection words first: whether a word votes is whether its index is below their count
+    words = list(dict.fromkeys([*detect, *masks]))
     sizes = [len(stopwords.index[w]) for w in detect]
     code_points = np.array([ord(c) for w in words for c in w], dtype=np.int32)
     offsets = np.concatenate([[0], np.cumsum([len(w) for w in words])]).astype(np.int64)
@@ -222,7 +227,12 @@ def _lexicon() -> _Lexicon:
         code_points=code_points,
         offsets=offsets,
         stop_masks=np.array([*(masks.get(w, 0) for w in words), 0], dtype=np.uint64),
-        detect_rows=np.array([*(row_of.get(w, -1) for w in words), -1], dtype=np.int64),
+        detect_count=len(detect),
+        # each word lists a language once (``load_stopwords``): a bit each
+        detect_masks=np.array(
+            [*(sum(1 << _CODES.index(c) for c in stopwords.index[w]) for w in detect), 0],
+            dtype=np.uint64,
+        ),
         lang_offsets=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
         lang_index=np.array(
             [_CODES.index(c) for w in detect for c in stopwords.index[w]], dtype=np.int64
@@ -243,8 +253,8 @@ def _languages(
         return [language] * docs
     lexicon = _lexicon()
     best, votes = doc_kernels.detect_languages(
-        word_doc_starts, word_ids, lexicon.detect_rows, lexicon.lang_offsets, lexicon.lang_index,
-        len(_CODES), DETECT_WORDS,
+        word_doc_starts, word_ids, lexicon.detect_count, lexicon.detect_masks,
+        lexicon.lang_offsets, lexicon.lang_index, len(_CODES), DETECT_WORDS,
     )  # fmt: skip
     return [
         _CODES[b] if b >= 0 and v >= MIN_HITS else None for b, v in zip(best, votes, strict=True)
