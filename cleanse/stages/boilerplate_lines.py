@@ -11,9 +11,11 @@ line), then finishes what depends on more than one line:
 * a line's repeat key (its lower-cased letter runs joined by spaces, what ``re.sub(r"[\\W\\d_]+",
   " ", line.lower()).strip()`` gives) is only compared within its document: each line
   gets the first line of its document with the same runs (``boilerplate_tokens.first_equal``);
-* the phrase and credit patterns run in ``re`` on the few candidate lines only: RE2
-  over all short lines (``boilerplate_phrases.prefilter``), and for whole-line phrases
-  the length of the line's letter core, rule the others out.
+* the phrase and credit patterns run in ``re`` on the few candidate lines only: a
+  compiled loop finds in the short lines the literals every match needs
+  (``boilerplate_match.literal_marks``), and each line is tried with the phrase
+  patterns whose literals it holds; a whole-line phrase needs the line's letter runs to
+  be one of the strings that pattern matches (their repeat-key hash).
 """
 
 from __future__ import annotations
@@ -29,16 +31,17 @@ from cleanse.stages import boilerplate_doc_kernels as doc_kernels
 from cleanse.stages import boilerplate_kernels as kernels
 from cleanse.stages import boilerplate_tokens as token_kernels
 from cleanse.stages.boilerplate_chars import TABLES
+from cleanse.stages.boilerplate_match import literal_marks
 from cleanse.stages.boilerplate_phrases import (
-    CONTAINED_PREFILTER,
     CONTAINED_RE,
-    CREDIT_PREFILTER,
+    CONTAINED_RES,
+    CREDIT_MARK,
+    SPECIAL_MARK,
     WHOLE_MAX_CHARS,
-    WHOLE_PREFILTER,
-    fold,
     is_credit,
     is_whole_phrase,
-    prefilter,
+    literal_table,
+    whole_cores,
 )
 from cleanse.stages.stopwords import DETECT_WORDS, LANGUAGES, load_stopwords
 
@@ -50,8 +53,6 @@ PHRASE_MAX_WORDS = 12
 NEUTRAL_STOP_DENSITY = 0.30
 #: `stopwords.detect_language` needs this many stop-word hits.
 MIN_HITS = 3
-#: Below this many short lines, ``re`` checks them all (RE2 compiles each pattern anew).
-PREFILTER_MIN_LINES = 64
 _CODES = tuple(LANGUAGES)
 
 
@@ -159,7 +160,7 @@ def scan(
     )  # fmt: skip
     languages = _languages(language, docs, word_starts[doc_starts], word_ids)
     spans = LineSpans(buffers[2] or pa.py_buffer(b""), stats)
-    short = spans.short()
+    short = _short(data, stats, line_keys)
     return Lines(
         stats=stats,
         doc_starts=doc_starts,
@@ -306,15 +307,6 @@ class LineSpans:
         )
         return every.take(pa.array(2 * np.asarray(indices, dtype=np.int64) + 1))
 
-    def short(self) -> tuple[np.ndarray, pa.Array | None]:
-        """The lines of at most `PHRASE_MAX_WORDS` words: their indices and, when there
-        are enough of them to be worth RE2 (which compiles its pattern on every call),
-        their `fold`-ed texts."""
-        rows = np.flatnonzero(self.stats[:, kernels.WORDS] <= PHRASE_MAX_WORDS)
-        if len(rows) < PREFILTER_MIN_LINES:
-            return rows, None
-        return rows, fold(self.texts(rows))
-
     def matches(self, candidates: np.ndarray, test) -> np.ndarray:
         """Return `test(line)` for the `candidates` lines, False elsewhere."""
         out = np.zeros(len(self.stats), dtype=bool)
@@ -323,29 +315,103 @@ class LineSpans:
         return out
 
 
-def _candidates(size: int, rows: np.ndarray, texts: pa.Array | None, pattern: str) -> np.ndarray:
-    """True for the `rows` (of `size` lines) RE2 `pattern` matches; all of them if no
-    `texts` are given."""
-    out = np.zeros(size, dtype=bool)
-    out[rows] = True if texts is None else prefilter(texts, pattern)
-    return out
-
-
-def _phrases(lines: LineSpans, short: tuple[np.ndarray, pa.Array | None]) -> np.ndarray:
-    """``is_phrase`` of each short line (False for longer ones)."""
-    rows, texts = short
-    size = len(lines.stats)
-    contained = _candidates(size, rows, texts, CONTAINED_PREFILTER)
-    found = lines.matches(contained, lambda line: CONTAINED_RE.search(line) is not None)
-    core = lines.stats[rows, kernels.CORE]
-    near = (core > 0) & (core <= WHOLE_MAX_CHARS)
-    whole = _candidates(
-        size, rows[near], None if texts is None else texts.filter(near), WHOLE_PREFILTER
+def _short(data: np.ndarray, stats: np.ndarray, line_keys: np.ndarray) -> _Short:
+    """The lines of at most `PHRASE_MAX_WORDS` words and what prefilters their phrase
+    and credit patterns: the literals they contain, and whether their letter runs are a
+    whole-line phrase."""
+    rows = np.flatnonzero(stats[:, kernels.WORDS] <= PHRASE_MAX_WORDS)
+    arguments, pattern_of = _literals()
+    marks, hit_rows, hit_literals = literal_marks(
+        data, stats[rows, kernels.BYTE_START], stats[rows, kernels.BYTE_STOP], *arguments
     )
+    # the contained-phrase patterns whose literals each line holds, once each
+    patterns = pattern_of[hit_literals]
+    pairs = np.unique(rows[hit_rows[patterns >= 0]] * len(CONTAINED_RES) + patterns[patterns >= 0])
+    core = stats[rows, kernels.CORE]
+    # `is_whole_phrase` trims a line to its letter runs (the repeat key's, before they
+    # are lower-cased) and matches them whole: only lines whose lower-cased runs are one
+    # of the strings `WHOLE_RE` matches can (and those with a character Python's
+    # IGNORECASE matches to an ASCII letter while its lower case differs)
+    whole = (
+        (core > 0)
+        & (core <= WHOLE_MAX_CHARS)
+        & (((marks & SPECIAL_MARK) != 0) | np.isin(line_keys[rows], _whole_keys()))
+    )
+    return _Short(rows, marks, whole, pairs // len(CONTAINED_RES), pairs % len(CONTAINED_RES))
+
+
+@dataclass(frozen=True, slots=True)
+class _Short:
+    """`_short`: the short lines, their ``literal_marks``, whether they may be whole-line
+    phrases."""
+
+    rows: np.ndarray
+    marks: np.ndarray
+    whole: np.ndarray
+    #: (line, index in ``CONTAINED_RES``) of each contained-phrase pattern a line holds a
+    #: literal of, ascending
+    pattern_lines: np.ndarray
+    patterns: np.ndarray
+
+
+@cache
+def _literals() -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    return literal_table()
+
+
+@cache
+def _whole_keys() -> np.ndarray:
+    """The repeat-key hashes (``boilerplate_tokens.lookup``'s `line_keys`) of the strings
+    `WHOLE_RE` matches, as letter runs split at spaces."""
+    cores = sorted(whole_cores())
+    runs = [core.split(" ") for core in cores]
+    words = [run for core in runs for run in core]
+    values = np.array([ord(c) for w in words for c in w], dtype=np.int32)
+    offsets = np.concatenate([[0], np.cumsum([len(w) for w in words])]).astype(np.int64)
+    states = []
+    for w in words:
+        h = int(token_kernels.FNV_BASIS)
+        for c in w:
+            h = ((h ^ ord(c)) * int(token_kernels.FNV_PRIME)) & 0xFFFFFFFFFFFFFFFF
+        states.append(h)
+    line_starts = np.concatenate([[0], np.cumsum([len(r) for r in runs])]).astype(np.int64)
+    lexicon = _lexicon()
+    _, keys = token_kernels.lookup(
+        values, offsets, np.array(states, dtype=np.uint64), line_starts, lexicon.code_points,
+        lexicon.offsets, lexicon.table, lexicon.filter,
+    )  # fmt: skip
+    return np.unique(keys)
+
+
+def _phrases(lines: LineSpans, short: _Short) -> np.ndarray:
+    """``is_phrase`` of each short line (False for longer ones)."""
+    size = len(lines.stats)
+    found = np.zeros(size, dtype=bool)
+    # `CONTAINED_RE` matches where one of its patterns does: each line is tried with the
+    # patterns it holds a literal of; a line with a character that defeats the literals,
+    # with all of them
+    special = short.rows[(short.marks & SPECIAL_MARK) != 0]
+    found[special] = [
+        CONTAINED_RE.search(line) is not None for line in lines.texts(special).to_pylist()
+    ]
+    tried, first = np.unique(short.pattern_lines, return_index=True)
+    bounds = np.append(first, len(short.patterns)).tolist()
+    patterns = short.patterns.tolist()
+    texts = lines.texts(tried).to_pylist()
+    found[tried] |= np.array(
+        [
+            any(CONTAINED_RES[p].search(line) is not None for p in patterns[a:b])
+            for line, a, b in zip(texts, bounds[:-1], bounds[1:], strict=True)
+        ],
+        dtype=bool,
+    )
+    whole = np.zeros(size, dtype=bool)
+    whole[short.rows[short.whole]] = True
     return found | lines.matches(whole & ~found, is_whole_phrase)
 
 
-def _credits(lines: LineSpans, short: tuple[np.ndarray, pa.Array | None]) -> np.ndarray:
+def _credits(lines: LineSpans, short: _Short) -> np.ndarray:
     """``is_credit`` of each short line (False for longer ones)."""
-    rows, texts = short
-    return lines.matches(_candidates(len(lines.stats), rows, texts, CREDIT_PREFILTER), is_credit)
+    candidates = np.zeros(len(lines.stats), dtype=bool)
+    candidates[short.rows[(short.marks & (CREDIT_MARK | SPECIAL_MARK)) != 0]] = True
+    return lines.matches(candidates, is_credit)

@@ -4,7 +4,8 @@ to one line: the scanner (``boilerplate_kernels``) calls them on code points.
 * `link_size`: a match of the link pattern at one position, as ``re`` would take it;
 * `date_ends`: whether a date or time pattern match ends with a run of digits;
 * `grams`: the CRC-32 of each distinct character 3-5-gram of a short line;
-* `crc_char`: ``zlib.crc32`` fed one code point as UTF-8.
+* `crc_char`: ``zlib.crc32`` fed one code point as UTF-8;
+* `literal_marks`: which of the phrase and credit prefilters' literals each line holds.
 
 Compiled on first use and cached next to this file (``cache=True``).
 """
@@ -142,3 +143,132 @@ def date_ends(cps, start, end, open_left, open_right, runs_at):
     runs_at[3], runs_at[4], runs_at[5] = p_start, p_end, p_open
     runs_at[0], runs_at[1], runs_at[2] = start, end, open_left
     return found
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _folded(b):
+    """Byte `b` with ASCII capitals lowered."""
+    return b | 0x20 if 0x41 <= b <= 0x5A else b
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _word_byte(b):
+    """Whether byte `b` is an ASCII word character (``[0-9A-Za-z_]``)."""
+    return (0x30 <= b <= 0x39) or (0x41 <= b <= 0x5A) or (0x61 <= b <= 0x7A) or b == 0x5F
+
+
+#: ``literal_marks`` keys a literal by a 16-bit hash of three or four of its bytes:
+#: the top half of the low 32 bits of their value (big-endian) times this.
+GRAM_MULTIPLIER = 0x9E3779B1
+#: Key tags: which gram a key is of (``| 16-bit hash``, or the two bytes for a pair).
+QUAD_KEY, TRIGRAM_KEY, PAIR_KEY = 0, 1 << 16, 2 << 16
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _has(bits, value):
+    return bits[np.uint64(value >> 6)] & (np.uint64(1) << np.uint64(value & 63))
+
+
+@njit(cache=True, nogil=True)
+def _find_literals(data, s, e, end, key, keys, lit_data, lit_offsets, lit_flags, lit_at, found):
+    """Append to `found` the index of each literal of `key` found in the span
+    ``data[s:e]`` where its keyed gram ends at byte `end` (``lit_at``: where that gram
+    starts in the literal, counted from its end); return the OR of their flags."""
+    mark = 0
+    lo, hi = 0, len(keys)
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if keys[mid] < key:
+            lo = mid + 1
+        else:
+            hi = mid
+    while lo < len(keys) and keys[lo] == key:
+        a, z = lit_offsets[lo], lit_offsets[lo + 1]
+        at = end - lit_at[lo]
+        flags = lit_flags[lo]
+        t = lo
+        lo += 1
+        if at < s or at + z - a > e:
+            continue
+        equal = True
+        for j in range(z - a):
+            if _folded(np.int64(data[at + j])) != lit_data[a + j]:
+                equal = False
+                break
+        if not equal:
+            continue
+        if flags & 8 and at > s and _word_byte(data[at - 1]):
+            continue
+        if flags & 16 and at + z - a < e and _word_byte(data[at + z - a]):
+            continue
+        mark |= flags & 7
+        found.append(np.int64(t))
+    return mark
+
+
+@njit(cache=True, nogil=True)
+def literal_marks(
+    data, starts, stops, pair_bits, bounded_pair_bits, trigram_bits, quad_bits, keys, lit_data,
+    lit_offsets, lit_flags, lit_at,
+):  # fmt: skip
+    """Per span ``data[starts[i]:stops[i]]`` of UTF-8, the literals of
+    ``boilerplate_phrases.literal_table`` it contains (ASCII letters in any case; ``\\b``
+    checked against ASCII word bytes where a literal asks for it).
+
+    Returns the OR of the flags (low 3 bits) of each span's literals, with 4 where the
+    span holds a character of ``boilerplate_phrases.IGNORECASE_ASCII`` (Python's
+    IGNORECASE matches them to ASCII letters); and every ``(span, literal)`` found, as
+    two arrays.
+
+    Each literal is looked for where one of its grams ends, found by a hash of the last
+    four or three bytes (`quad_bits`, `trigram_bits`) or by the last two (two-byte
+    literals; those asking for ``\\b`` before them in `bounded_pair_bits`, tried after a
+    non-word byte only).
+    """
+    out = np.zeros(len(starts), dtype=np.uint8)
+    hit_spans = [np.int64(0) for _ in range(0)]
+    found = [np.int64(0) for _ in range(0)]
+    for i in range(len(starts)):
+        s, e = starts[i], stops[i]
+        mark = 0
+        v = 0
+        for k in range(s, e):
+            b = np.int64(data[np.uint64(k)])
+            if b >= 0xC4 and k + 1 < e:
+                n = data[np.uint64(k + 1)]
+                # U+0130, U+0131, U+017F, U+212A
+                if (
+                    (b == 0xC4 and (n == 0xB0 or n == 0xB1))
+                    or (b == 0xC5 and n == 0xBF)
+                    or (b == 0xE2 and n == 0x84 and k + 2 < e and data[np.uint64(k + 2)] == 0xAA)
+                ):
+                    mark |= 4
+            v = ((v << 8) | _folded(b)) & 0xFFFFFFFF
+            quad = ((v * GRAM_MULTIPLIER) & 0xFFFFFFFF) >> 16
+            trigram = (((v & 0xFFFFFF) * GRAM_MULTIPLIER) & 0xFFFFFFFF) >> 16
+            pair = v & 0xFFFF
+            if k - s >= 3 and _has(quad_bits, quad):
+                mark |= _find_literals(
+                    data, s, e, k, QUAD_KEY | quad, keys, lit_data, lit_offsets, lit_flags,
+                    lit_at, found,
+                )  # fmt: skip
+            if k - s >= 2 and _has(trigram_bits, trigram):
+                mark |= _find_literals(
+                    data, s, e, k, TRIGRAM_KEY | trigram, keys, lit_data, lit_offsets, lit_flags,
+                    lit_at, found,
+                )  # fmt: skip
+            if k > s and (
+                _has(pair_bits, pair)
+                or (
+                    _has(bounded_pair_bits, pair)
+                    and (k - 1 == s or not _word_byte(np.int64((v >> 16) & 0xFF)))
+                )
+            ):
+                mark |= _find_literals(
+                    data, s, e, k, PAIR_KEY | pair, keys, lit_data, lit_offsets, lit_flags,
+                    lit_at, found,
+                )  # fmt: skip
+        out[i] = mark
+        while len(hit_spans) < len(found):
+            hit_spans.append(i)
+    return out, np.array(hit_spans, dtype=np.int64), np.array(found, dtype=np.int64)

@@ -15,11 +15,10 @@ matching is linear in the line length: no nested quantifiers run on untrusted te
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
 #: Chrome that may appear inside a short line ("Sign up for our weekly newsletter").
 _CONTAINED = [
@@ -170,37 +169,13 @@ _AGENCY_RE = re.compile(rf"\b(?:{_AGENCIES})\b", re.IGNORECASE)
 #: The longest core (letters and single spaces) `WHOLE_RE` matches ("kirjaudu sisään").
 WHOLE_MAX_CHARS = 15
 
-# Prefilters for a whole batch of lines at once, in RE2 (pyarrow): each matches every line
-# its `re` pattern matches, and more; `re` then confirms the few candidates. RE2 is
-# given the same patterns with two changes that can only add matches: no ``\b`` in
-# the phrase patterns, and the four characters Python's IGNORECASE matches to an ASCII
-# letter where RE2's case folding does not are replaced by that letter first (every
-# other character Python matches case-insensitively, RE2 matches too; a test checks
-# both claims). The credit patterns keep ``\b``: each sits next to an ASCII letter,
-# and RE2's ASCII word boundary holds wherever Python's Unicode one does there.
-_RE2_FOLDS = {"\u0130": "i", "\u0131": "i", "\u212a": "k", "\u017f": "s"}
-CONTAINED_PREFILTER = "|".join(pattern.replace(r"\b", "") for pattern in _CONTAINED)
-#: A whole-line phrase anywhere in the line, any characters where its core has a space.
-WHOLE_PREFILTER = "|".join(p.replace(" ?", " ").replace(" ", "(?s:.*)") for p in _WHOLE)
 #: Agencies as words, or a credit keyword anywhere: what every credit pattern needs.
 CREDIT_PREFILTER = (
     rf"\b(?:{_AGENCIES})\b|photo|foto|bild|kuva|image|picture|source|quelle|fuente|"
     r"k[äa]lla|l[äa]hde|cr[ée]dit"
 )
-
-
-def fold(lines: pa.Array) -> pa.Array:
-    """Return `lines` ready for `prefilter`: what Python's case folding alone maps to an
-    ASCII letter, replaced by that letter."""
-    for char, letter in _RE2_FOLDS.items():
-        lines = pc.replace_substring(lines, char, letter)
-    return lines
-
-
-def prefilter(folded: pa.Array, pattern: str) -> np.ndarray:
-    """Return True for each of the `fold`-ed lines RE2 `pattern` matches (any case)."""
-    found = pc.match_substring_regex(folded, pattern, ignore_case=True)
-    return found.to_numpy(zero_copy_only=False)
+#: The characters Python's IGNORECASE matches to an ASCII letter besides its two cases.
+IGNORECASE_ASCII = {"\u0130": "i", "\u0131": "i", "\u212a": "k", "\u017f": "s"}
 
 
 def is_whole_phrase(line: str) -> bool:
@@ -242,3 +217,272 @@ def is_credit(line: str) -> bool:
     if text.endswith((".", "!", "?")):
         return False
     return CREDIT_RE.match(text) is not None
+
+
+# Prefilters for a whole batch of lines at once, in a compiled loop over their bytes
+# (``boilerplate_match.literal_marks``): from each pattern, literals one of which every
+# match contains (ASCII letters in any case; a literal whose first or last character is
+# an ASCII word character may also require ``\b`` there, as the pattern does, checked
+# against ASCII word bytes: where Python's Unicode ``\b`` holds, that one does). A line
+# without one cannot match; `re` confirms the few with one. Python's IGNORECASE also
+# matches four non-ASCII characters to ASCII letters (`IGNORECASE_ASCII`): a line
+# holding one of them is a candidate of every prefilter.
+
+
+#: Characters that lower-case to a letter whose upper case is another: the Angstrom
+#: sign (å), the Ohm sign (ω), capital sharp s (ß).
+_OTHER_CASES = "\u212b\u2126\u1e9e"
+
+
+def variants(char: str) -> set[str]:
+    """The characters a literal loop must try for pattern character `char` to see every
+    character Python's IGNORECASE matches to it: itself for ASCII (the loop folds ASCII
+    capitals; `IGNORECASE_ASCII` aside), else its one-character case mappings."""
+    if char.isascii():
+        return {char.lower()}
+    cases = (char, char.lower(), char.upper(), char.title(), char.casefold())
+    others = (other for other in _OTHER_CASES if other.lower() == char.lower())
+    return {case for case in (*cases, *others) if len(case) == 1}
+
+
+#: Most strings a literal option may stand for (a product of character classes).
+_MAX_STRINGS = 16
+
+
+def _best(options: list[list[tuple[str, bool, bool]]]) -> list[tuple[str, bool, bool]]:
+    """The option whose shortest literal is longest (then: fewest literals)."""
+    options = [o for o in options if o]
+    if not options:
+        return []
+    return max(options, key=lambda o: (min(len(s.encode()) for s, _, _ in o), -len(o)))
+
+
+def _strings(op, av) -> set[str] | None:
+    """The strings one parsed item matches, when there are few (None: too many, or not
+    a literal, a class of literals, a group or branch of those, or a short repeat)."""
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    if op == c.LITERAL:
+        return variants(chr(av))
+    if op == c.IN and all(kind == c.LITERAL for kind, _ in av):
+        out = set().union(*(variants(chr(value)) for _, value in av))
+        return out if len(out) <= _MAX_STRINGS else None
+    if op == c.SUBPATTERN:
+        return _sequence_strings(av[3])
+    if op == c.BRANCH:
+        out = set()
+        for branch in av[1]:
+            strings = _sequence_strings(branch)
+            if strings is None:
+                return None
+            out |= strings
+        return out if len(out) <= _MAX_STRINGS else None
+    if op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[1] <= 2:
+        one = _sequence_strings(av[2])
+        if one is None:
+            return None
+        out, level = set(), {""}
+        for count in range(av[1] + 1):
+            if count >= av[0]:
+                out |= level
+            level = {x + y for x in level for y in one}
+        return out if len(out) <= _MAX_STRINGS else None
+    return None
+
+
+def _sequence_strings(items) -> set[str] | None:
+    """`_strings` of a sequence of items."""
+    out = {""}
+    for op, av in items:
+        strings = _strings(op, av)
+        if strings is None:
+            return None
+        out = {x + y for x in out for y in strings}
+        if len(out) > _MAX_STRINGS:
+            return None
+    return out
+
+
+def _required(items, left: bool, right: bool) -> list[tuple[str, bool, bool]]:
+    """Literals ``(text, \\b before, \\b after)`` one of which every match of the
+    parsed sequence `items` contains; `left`/`right`: a ``\\b`` surrounds the sequence.
+
+    The options: every run of consecutive items with few strings (a window of them, at
+    most `_MAX_STRINGS` strings in all), and what each group or branch requires."""
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    items = list(items)
+    boundary = [op == c.AT and av == c.AT_BOUNDARY for op, av in items]
+    atoms = [_strings(op, av) for op, av in items]
+    options: list[list[tuple[str, bool, bool]]] = []
+    for i, (op, av) in enumerate(items):
+        before = (i == 0 and left) or (i > 0 and boundary[i - 1])
+        after = (i == len(items) - 1 and right) or (i + 1 < len(items) and boundary[i + 1])
+        if atoms[i] is not None:
+            # windows of atoms starting here
+            texts = {""}
+            for j in range(i, len(items)):
+                if atoms[j] is None:
+                    break
+                texts = {x + y for x in texts for y in atoms[j]}
+                if len(texts) > _MAX_STRINGS:
+                    break
+                end = (j == len(items) - 1 and right) or (j + 1 < len(items) and boundary[j + 1])
+                options.append([(text, before, end) for text in sorted(texts)])
+        elif op == c.SUBPATTERN:
+            options.append(_required(av[3], before, after))
+        elif op == c.BRANCH:
+            branches = [_required(branch, before, after) for branch in av[1]]
+            if all(branches):
+                options.append([literal for branch in branches for literal in branch])
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[0] >= 1:
+            options.append(_required(av[2], False, False))
+    return _best(options)
+
+
+def _word_char(char: str) -> bool:
+    return char.isascii() and (char.isalnum() or char == "_")
+
+
+def required_literals(pattern: str) -> list[tuple[bytes, bool, bool]]:
+    """Literals (UTF-8, ASCII capitals lowered; ``\\b`` before, ``\\b`` after) one of
+    which every match of `pattern` (IGNORECASE) contains; raises if a branch has none
+    of two bytes or more."""
+    from re import _constants as c  # type: ignore[attr-defined]
+    from re import _parser  # type: ignore[attr-defined]
+
+    parsed = list(_parser.parse(pattern, re.IGNORECASE))
+    branches = parsed[0][1][1] if len(parsed) == 1 and parsed[0][0] == c.BRANCH else [parsed]
+    out = []
+    for branch in branches:
+        found = _required(branch, False, False)
+        if not found or min(len(s.encode()) for s, _, _ in found) < 2:
+            msg = f"no literal of two bytes or more in a branch of {pattern!r}"
+            raise ValueError(msg)
+        for text, before, after in found:
+            lowered = bytes(b | 0x20 if 0x41 <= b <= 0x5A else b for b in text.encode())
+            out.append((lowered, before and _word_char(text[0]), after and _word_char(text[-1])))
+    return list(dict.fromkeys(out))
+
+
+def _expand(items) -> set[str]:
+    """Every string the parsed sequence `items` (no unbounded repeat) matches, in the
+    case the pattern is written in."""
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    out = {""}
+    for op, av in items:
+        if op == c.LITERAL:
+            options = {chr(av)}
+        elif op == c.IN:
+            options = set()
+            for kind, value in av:
+                if kind != c.LITERAL:
+                    msg = f"cannot expand {kind} in a character class"
+                    raise ValueError(msg)
+                options.add(chr(value))
+        elif op == c.SUBPATTERN:
+            options = _expand(av[3])
+        elif op == c.BRANCH:
+            options = set().union(*(_expand(branch) for branch in av[1]))
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[1] <= 4:
+            one = _expand(av[2])
+            options, level = set(), {""}
+            for count in range(av[1] + 1):
+                if count >= av[0]:
+                    options |= level
+                level = {a + b for a in level for b in one}
+        else:
+            msg = f"cannot expand {op}"
+            raise ValueError(msg)
+        out = {a + b for a in out for b in options}
+    return out
+
+
+def whole_cores() -> set[str]:
+    """Every string `WHOLE_RE` matches (lower case, as written): a line is a whole-line
+    phrase only if its trimmed core, lower-cased, is one of them (or it holds one of
+    the characters of `IGNORECASE_ASCII`)."""
+    from re import _parser  # type: ignore[attr-defined]
+
+    return _expand(_parser.parse(WHOLE_RE.pattern, re.IGNORECASE))
+
+
+#: `literal_table` flags: which prefilter a literal serves, and its ``\\b``.
+CONTAINED_MARK, CREDIT_MARK, SPECIAL_MARK = 1, 2, 4
+_LEFT_BOUNDARY, _RIGHT_BOUNDARY = 8, 16
+
+
+#: Rough frequencies (%) of characters in text (English letters; a space; anything else
+#: 1): a literal is keyed by its rarest gram, so that few places are tried.
+_FREQUENCY = dict(zip(b" etaoinshrdlcumwfgypbvkjxqz", (
+    18, 12.7, 9.1, 8.2, 7.5, 7.0, 6.7, 6.3, 6.1, 6.0, 4.3, 4.0, 2.8, 2.8, 2.4, 2.4, 2.2, 2.0,
+    2.0, 1.9, 1.5, 1.0, 0.8, 0.15, 0.15, 0.1, 0.07,
+), strict=True))  # fmt: skip
+
+
+def _commonness(gram: bytes) -> float:
+    return sum(math.log(_FREQUENCY.get(b, 1.0)) for b in gram)
+
+
+def literal_table() -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """The literals of the contained-phrase and credit prefilters for
+    ``boilerplate_match.literal_marks``, and the index in `_CONTAINED` of the pattern
+    each literal comes from (-1 for a credit literal).
+
+    Each literal is keyed by one gram: its rarest four bytes (by English letter
+    frequency), or its three or two bytes when that short. The arguments: bit sets of
+    the two-byte literals (those without ``\\b`` before them, and those with), of the
+    16-bit hashes of the three- and four-byte grams, each literal's key (ascending),
+    their bytes (by offsets), their flags (``*_MARK``, ``\\b`` before and after), where
+    the keyed gram ends in each (counted from the literal's start: bytes before it + 1
+    + gram length - 1, so that ``end - lit_at`` is where the literal starts).
+    """
+    from cleanse.stages.boilerplate_match import GRAM_MULTIPLIER, PAIR_KEY, QUAD_KEY, TRIGRAM_KEY
+
+    entries = []
+    for index, pattern in enumerate(_CONTAINED):
+        for text, before, after in required_literals(pattern):
+            entries.append((text, before, after, CONTAINED_MARK, index))
+    for text, before, after in required_literals(CREDIT_PREFILTER):
+        entries.append((text, before, after, CREDIT_MARK, -1))
+    keys, ends = [], []
+    for text, *_ in entries:
+        size = min(len(text), 4)
+        start = min(range(len(text) - size + 1), key=lambda o: _commonness(text[o : o + size]))
+        gram = int.from_bytes(text[start : start + size], "big")
+        if size == 2:
+            keys.append(PAIR_KEY | gram)
+        else:
+            hashed = ((gram * GRAM_MULTIPLIER) & 0xFFFFFFFF) >> 16
+            keys.append((QUAD_KEY if size == 4 else TRIGRAM_KEY) | hashed)
+        ends.append(start + size - 1)
+    order = sorted(range(len(entries)), key=keys.__getitem__)
+    pair_bits, bounded_pair_bits, trigram_bits, quad_bits = (
+        np.zeros(1 << 10, np.uint64) for _ in range(4)
+    )
+    for entry, key in zip(entries, keys, strict=True):
+        if key >= PAIR_KEY:
+            # a pair after a word byte can only start a literal not asking for \b
+            bits = bounded_pair_bits if entry[1] else pair_bits
+        else:
+            bits = trigram_bits if key >= TRIGRAM_KEY else quad_bits
+        bits[(key & 0xFFFF) >> 6] |= np.uint64(1) << np.uint64(key & 63)
+    data = np.frombuffer(b"".join(entries[i][0] for i in order), dtype=np.uint8).copy()
+    offsets = np.concatenate([[0], np.cumsum([len(entries[i][0]) for i in order])])
+    flags = [
+        entries[i][3] | (_LEFT_BOUNDARY if entries[i][1] else 0)
+        | (_RIGHT_BOUNDARY if entries[i][2] else 0)
+        for i in order
+    ]  # fmt: skip
+    arguments = (
+        pair_bits, bounded_pair_bits, trigram_bits, quad_bits,
+        np.array([keys[i] for i in order], dtype=np.int64), data, offsets.astype(np.int64),
+        np.array(flags, dtype=np.int64), np.array([ends[i] for i in order], dtype=np.int64),
+    )  # fmt: skip
+    return arguments, np.array([entries[i][4] for i in order], dtype=np.int64)
+
+
+#: Each pattern of `CONTAINED_RE` alone: a line matches `CONTAINED_RE` exactly when
+#: one of them matches it.
+CONTAINED_RES = tuple(re.compile(pattern, re.IGNORECASE) for pattern in _CONTAINED)

@@ -10,7 +10,6 @@ import re
 import boilerplate_reference as reference
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -173,23 +172,66 @@ def test_pairwise_sum_is_numpys(size: int) -> None:
 
 
 def test_prefilters_see_every_case_python_matches() -> None:
-    # Python's IGNORECASE matches a pattern letter to these characters; RE2 must too,
-    # once `fold` has replaced the four it does not fold itself.
-    letters = sorted(
-        {ch for p in (phrases.CONTAINED_PREFILTER, phrases.CREDIT_PREFILTER) for ch in p}
-        & set("abcdefghijklmnopqrstuvwxyzäåéíöüøàżß©")
-    )
+    # Python's IGNORECASE matches a pattern character to these characters. The literal
+    # loop folds ASCII capitals only and tries the other characters' `variants` (a line
+    # with one of `IGNORECASE_ASCII` is a candidate whatever it holds); a whole-line
+    # phrase is looked for by its lower-cased letters.
+    literal = {ch for p in (*phrases._CONTAINED, phrases.CREDIT_PREFILTER) for ch in p}
+    whole = {ch for core in phrases.whole_cores() for ch in core}
     cased = [
         chr(c)
         for c in range(0x110000)
         if not 0xD800 <= c < 0xE000 and (chr(c).lower() != chr(c) or chr(c).upper() != chr(c))
     ]
-    for letter in letters:
+    for letter in sorted(literal | whole):
         pattern = re.compile(re.escape(letter), re.IGNORECASE)
-        matching = [ch for ch in cased if pattern.fullmatch(ch)]
-        folded = phrases.fold(pa.array(matching, pa.string()))
-        found = pc.match_substring_regex(folded, f"^{re.escape(letter)}$", ignore_case=True)
-        assert all(found.to_pylist()), (letter, matching)
+        matching = [
+            ch for ch in cased if pattern.fullmatch(ch) and ch not in phrases.IGNORECASE_ASCII
+        ]
+        if letter in literal:
+            tried = phrases.variants(letter)
+            assert all((ch.isascii() and ch.lower() in tried) or ch in tried for ch in matching), (
+                letter,
+                matching,
+            )
+        if letter in whole:
+            assert all(ch.lower() == letter for ch in matching), (letter, matching)
+
+
+def test_phrase_prefilters_miss_no_match() -> None:
+    # every way of writing a phrase or credit: any case, the characters Python's
+    # IGNORECASE matches to ASCII letters, word and non-word characters around it
+    rng = np.random.default_rng(7)
+    seeds = [
+        *sorted(phrases.whole_cores()),
+        *(lit.decode() for p in phrases._CONTAINED for lit, _, _ in phrases.required_literals(p)),
+        "sign up for", "boletín semanal", "cookies", "política de cookies", "© 2020",
+        "alla rättigheter förbehållna", "kaikki oikeudet pidätetään", "share this", "síguenos",
+        "ähnliche artikel", "you might also like", "find Al Jazeera on your tv", "läs mer",
+        "äldre inlägg", "article précédent", "télécharger flash", "photo: x", "foto: dpa",
+        "(source afp)", "källa: tt", "lähde: stt", "crédit: x", "x / reuters", "ap, afp",
+        "al jazeera and reuters", "getty images", "reuters/x", "ap photo", "pa media",
+    ]  # fmt: skip
+    odd = "".join(phrases.IGNORECASE_ASCII)  # dotted and dotless i, Kelvin sign, long s
+    swaps = {"i": odd[:2] + "I", "s": odd[3] + "S", "k": odd[2] + "K", "e": "ÉE", "a": "ÄA"}
+    around = ["", "x", "é", "_", "1", " ", "»", "- ", "a ", "Über ", ".", "/", "é ", "(12)"]
+    lines = []
+    for _ in range(4000):
+        text = "".join(
+            ch.upper()
+            if r < 0.3
+            else rng.choice(list(swaps[ch]))
+            if r < 0.4 and ch in swaps
+            else ch
+            for ch, r in zip(seeds[rng.integers(len(seeds))], rng.random(100), strict=False)
+        )
+        line = f"{rng.choice(around)}{text}{rng.choice(around)}".strip()
+        lines.append(line or "x")
+    got = scan(lines, split=False)
+    short = got.column(kernels.WORDS) <= 12
+    pairs = list(zip(short, lines, strict=True))
+    assert got.phrase.tolist() == [s and phrases.is_phrase(t) for s, t in pairs]
+    assert got.credit.tolist() == [s and phrases.is_credit(t) for s, t in pairs]
 
 
 def test_whole_phrase_bound_is_the_pattern_width() -> None:
