@@ -538,35 +538,49 @@ def context_inputs(doc_starts, end, log_words, stop, short, link, chars, prose, 
     return out
 
 
+#: Slots per bucket of `token_slots`' table: a key is in the bucket of its low bits.
+TOKEN_BUCKET = 8
+
+
 @njit(cache=True, nogil=True)
 def token_slots(keys, values):
-    """An open-addressing table of `keys` (CRC-32 values, already well mixed: the slot is
-    the key's low bits, then linear probing): ``(slot_keys, slot_values)``, -1 where
-    empty, with at least twice as many slots as keys."""
-    size = 1
-    while size < 2 * len(keys) + 2:
-        size *= 2
-    slot_keys = np.full(size, -1, dtype=np.int64)
-    slot_values = np.zeros(size)
-    for k in range(len(keys)):
-        at = keys[k] & (size - 1)
-        while slot_keys[at] >= 0:
-            at = (at + 1) & (size - 1)
-        slot_keys[at] = keys[k]
-        slot_values[at] = values[k]
-    return slot_keys, slot_values
+    """A table of `keys` (CRC-32 values, already well mixed) in buckets of `TOKEN_BUCKET`
+    slots, a key in the bucket its low bits pick: ``(slot_keys, slot_values)``, -1 where
+    empty. As many buckets as it takes for none to overflow (at least a bucket per two
+    keys), so a look-up reads one bucket, with no branch (`_slot`)."""
+    buckets = 1
+    while buckets * 2 < len(keys) + 1:
+        buckets *= 2
+    while True:
+        slot_keys = np.full(buckets * TOKEN_BUCKET, -1, dtype=np.int64)
+        slot_values = np.zeros(buckets * TOKEN_BUCKET)
+        fits = True
+        for k in range(len(keys)):
+            at = (keys[k] & (buckets - 1)) * TOKEN_BUCKET
+            end = at + TOKEN_BUCKET
+            while at < end and slot_keys[at] >= 0:
+                at += 1
+            if at == end:
+                fits = False
+                break
+            slot_keys[at] = keys[k]
+            slot_values[at] = values[k]
+        if fits:
+            return slot_keys, slot_values
+        buckets *= 2
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _slot(slot_keys, key):
-    """The slot of `key` in `token_slots`'s table, or -1."""
-    mask = np.uint64(len(slot_keys) - 1)
-    at = np.uint64(key) & mask  # unsigned: numba leaves out the wraparound of negatives
-    while slot_keys[at] >= 0:
-        if slot_keys[at] == key:
-            return np.int64(at)
-        at = (at + np.uint64(1)) & mask
-    return -1
+    """The slot of `key` in `token_slots`' table, or -1 (every slot of its bucket is
+    compared: no branch)."""
+    buckets = np.uint64(len(slot_keys) // TOKEN_BUCKET)
+    start = (np.uint64(key) & (buckets - np.uint64(1))) * np.uint64(TOKEN_BUCKET)
+    found = -1
+    for j in range(TOKEN_BUCKET):
+        at = start + np.uint64(j)
+        found = np.int64(at) if slot_keys[at] == key else found
+    return found
 
 
 @njit(cache=True, nogil=True)
@@ -576,7 +590,10 @@ def token_inputs(hash_crcs, hash_starts, doc_starts, slot_keys, slot_values):
     first occurrence, the mean, max and min value; the first token's value; the share of
     distinct tokens found; the document's mean of the line means; the mean of the line
     means two lines either side (zero past the document's edges). Unknown tokens count 0
-    where a value is read."""
+    where a value is read.
+
+    Each token updates the counts with no branch on whether it is new or known: an
+    unknown or repeated one adds 0.0 (exact) and leaves the max and min alone."""
     n = len(hash_starts) - 1
     out = np.zeros((n, 7))
     mean = np.zeros(n)
@@ -601,18 +618,17 @@ def token_inputs(hash_crcs, hash_starts, doc_starts, slot_keys, slot_values):
             at = np.uint64(token) & np.uint64(size - 1)
             while stamp[at] == i and seen[at] != token:
                 at = (at + np.uint64(1)) & np.uint64(size - 1)
-            if stamp[at] == i:
-                continue
+            new = stamp[at] != i
             stamp[at] = i
             seen[at] = token
-            distinct += 1
             slot = _slot(slot_keys, token)
-            if slot >= 0:
-                v = slot_values[slot]
-                hits += 1
-                total += v
-                high = max(high, v)
-                low = min(low, v)
+            hit = new and slot >= 0
+            v = slot_values[max(slot, 0)]
+            distinct += new
+            hits += hit
+            total += v if hit else 0.0
+            high = max(high, v if hit else -np.inf)
+            low = min(low, v if hit else np.inf)
         at = _slot(slot_keys, np.int64(hash_crcs[a]))
         if at >= 0:
             out[i, 3] = slot_values[at]
