@@ -142,7 +142,7 @@ def scan(
     )  # fmt: skip
     # column by column from here on (each rule reads a few columns of every line): one
     # copy, instead of a pass over every line's whole row for each column read
-    stats = np.asfortranarray(stats)
+    stats = kernels.column_major(stats)
     source = stats[:, kernels.SOURCE]
     if split:
         doc = np.searchsorted(rows, source)
