@@ -473,7 +473,7 @@ def context_inputs(doc_starts, end, log_words, stop, short, link, chars, prose, 
     over windows of ±1, ±2, ±5 (±10) lines, run lengths and document means. Every value
     reads only the line's own document."""
     n = len(end)
-    out = np.zeros((n, len(CONTEXT_INPUTS)))
+    out = np.zeros((len(CONTEXT_INPUTS), n)).T  # column by column, as `dense_rows` reads it
     init = np.zeros(n, dtype=np.int64)
     final = np.zeros(n, dtype=np.int64)
     good = np.zeros(n)
