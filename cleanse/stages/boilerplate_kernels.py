@@ -318,11 +318,12 @@ def scan_lines(data, offsets, rows, split, flags, lower, exp_offsets, exp_data):
     """Cut the `rows` strings into non-blank stripped lines and measure each.
 
     `split`: cut each string at line breaks (a document); else each string is one line.
-    Returns ``(stats, word_data, word_offsets, word_hashes, hash_crcs)``: one
+    Returns ``(stats, word_data, word_offsets, word_hashes, hash_crcs, known)``: one
     row of `NUM_STATS` columns per non-blank line; the lower-cased letter runs of all
     lines (code points, their offsets, their FNV-1a states for
     ``boilerplate_tokens.lookup``); the CRC-32 of each hashing token of all lines in
-    order (the per-line counts are in `stats`).
+    order (the per-line counts are in `stats`); whether every character had its entries
+    in the tables (when not, the rest is meaningless: fill them, scan again).
     """
     # Sized from the input up front, and not zeroed (np.empty: pages never written cost
     # nothing); growing by doubling would copy and fault in fresh pages several times.
@@ -343,6 +344,7 @@ def scan_lines(data, offsets, rows, split, flags, lower, exp_offsets, exp_data):
     fl = np.empty(longest, dtype=np.uint32)  # `_first_pass`'s work space
     marks = np.empty(longest, dtype=np.int64)
     n_lines = word_at = word_count = hash_at = 0
+    known = np.uint32(KNOWN)  # every character decoded has its table entries
     for r in rows:
         cps = _grow(cps, offsets[r + 1] - offsets[r])
         fl = _grow(fl, offsets[r + 1] - offsets[r])
@@ -351,7 +353,9 @@ def scan_lines(data, offsets, rows, split, flags, lower, exp_offsets, exp_data):
         i = offsets[r]
         while i < offsets[r + 1]:
             at_byte[np.uint64(n)] = i
-            cps[np.uint64(n)], i = _decode(data, i)
+            c, i = _decode(data, i)
+            cps[np.uint64(n)] = c
+            known &= flags[np.uint32(c)]
             n += 1
         at_byte[n] = i
         number = 0
@@ -411,6 +415,7 @@ def scan_lines(data, offsets, rows, split, flags, lower, exp_offsets, exp_data):
         word_offsets[: word_count + 1],
         word_hashes[:word_count],
         hashes[:hash_at],
+        known != 0,
     )
 
 

@@ -132,14 +132,21 @@ def scan(
         if buffers[2] is not None
         else np.zeros(0, np.uint8)
     )
-    # the tables hold every ASCII character from the start: only the characters of two
-    # bytes or more (their lead bytes, found at numpy's speed) are decoded to look them up
-    leads = np.flatnonzero(data[offsets[0] : offsets[-1]] >= 0xC0) + offsets[0]
-    TABLES.add(kernels.unknown_code_points(data, leads, TABLES.flags))
-    stats, words, word_offsets, word_states, hash_crcs = kernels.scan_lines(
-        data, offsets, rows, split, TABLES.flags, TABLES.lower,
-        TABLES.expansion_offsets, TABLES.expansion_data,
-    )  # fmt: skip
+    arguments = (data, offsets, rows, split)
+    tables = (TABLES.flags, TABLES.lower, TABLES.expansion_offsets, TABLES.expansion_data)
+    stats, words, word_offsets, word_states, hash_crcs, known = kernels.scan_lines(
+        *arguments, *tables
+    )
+    if not known:
+        # a character the tables have not seen yet (they hold every ASCII character from
+        # the start): look up every character of two bytes or more (their lead bytes,
+        # found at numpy's speed), then scan again
+        leads = np.flatnonzero(data[offsets[0] : offsets[-1]] >= 0xC0) + offsets[0]
+        TABLES.add(kernels.unknown_code_points(data, leads, TABLES.flags))
+        tables = (TABLES.flags, TABLES.lower, TABLES.expansion_offsets, TABLES.expansion_data)
+        stats, words, word_offsets, word_states, hash_crcs, known = kernels.scan_lines(
+            *arguments, *tables
+        )
     # column by column from here on (each rule reads a few columns of every line): one
     # copy, instead of a pass over every line's whole row for each column read
     stats = kernels.column_major(stats)
