@@ -11,7 +11,8 @@ stage scores with numpy and numba only (``boilerplate_model.TreeModel``), no skl
 
 The model: scikit-learn's ``HistGradientBoostingClassifier`` (`PARAMS`) on the named
 features of each line, its neighbours and its document (``boilerplate_model.
-DENSE_FEATURES``), the line's character shape (``boilerplate_shape.SHAPE_FEATURES``) and
+DENSE_FEATURES``), the line's character shape (``boilerplate_shape.SHAPE_FEATURES``), how
+its tokens recur in the document's other lines (``RECURRENCE_INPUTS``) and
 its tokens' smoothed noise log-odds (``TOKEN_INPUTS``) from a table of the tokens seen in
 at least `MIN_DOC_FREQ` training documents; the trees learn from token inputs
 cross-fitted over document folds, and only from the lines the stage scores (not
@@ -56,6 +57,7 @@ from cleanse.stages.boilerplate_model import (  # noqa: E402
     dense_features,
     line_tokens,
     named_features,
+    recurrence_inputs,
     shape_inputs,
     token_inputs,
 )
@@ -123,7 +125,9 @@ def prepare(docs: Sequence[LabelledDoc]) -> Corpus:
     lines = scan(texts, split=False, doc_of_row=_with_tail(doc_of_row, len(docs)))
     assert len(lines) == len(texts), "the scanner and str.strip disagree on a blank line"
     features = named_features(lines)
-    dense = np.hstack([dense_features(features, lines.doc_starts), shape_inputs(lines)])
+    dense = np.hstack(
+        [dense_features(features, lines.doc_starts), shape_inputs(lines), recurrence_inputs(lines)]
+    )
     return Corpus(
         list(docs), lines, features, dense, np.array(labels, dtype=bool), lines.doc_of_line,
         blank,
@@ -288,9 +292,10 @@ def write_model(scorer: LineScorer, threshold: float, corpus: Corpus, note: str)
             "strip_boilerplate line scorer fitted by scripts/train_boilerplate.py on every "
             "labelled line of line-quality-oscar present (train+dev de/en/es/fi, dev fr/sv): "
             "gradient-boosted trees (boilerplate_trees.npz) over the named features of a "
-            "line, its neighbours and its document, its character shape, and its tokens' "
-            "noise log-odds (the token table in the same file), fitted on the lines the "
-            "stage scores (not prose); the score is the probability of noise."
+            "line, its neighbours and its document, its character shape, how its tokens recur "
+            "in the document's other lines, and its tokens' noise log-odds (the token table "
+            "in the same file), fitted on the lines the stage scores (not prose); the score is "
+            "the probability of noise."
         ),
         "trained_on": {
             "docs": len(corpus.docs),

@@ -649,3 +649,99 @@ def token_inputs(hash_crcs, hash_starts, doc_starts, slot_keys, slot_values):
             out[i, 5] = total / (b - a)
             out[i, 6] = _window(mean, a, b, i, 2, 0.0)
     return out
+
+
+#: Columns of `recurrence_inputs`.
+RECURRENCE_INPUTS = (
+    "recur_token_share", "recur_token_log_lines", "recur_first_log_lines",
+    "recur_last_log_lines",
+)  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def _count_slot(keys, stamp, d, key):
+    """The slot of `key` in the open-addressing table `keys` for document `d` (`stamp`
+    marks the slots of `d`): the slot holding it, or the empty slot where it goes."""
+    mask = np.uint64(len(keys) - 1)
+    at = (np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(20) & mask
+    while stamp[at] == d and keys[at] != key:
+        at = (at + np.uint64(1)) & mask
+    return at
+
+
+@njit(cache=True, nogil=True)
+def recurrence_inputs(hash_crcs, hash_starts, doc_starts, log_lines):
+    """Per line, how its hashing tokens recur in the other lines of its document (columns
+    `RECURRENCE_INPUTS`): over its distinct tokens, the share held by another line of the
+    document, and the mean (in order of first occurrence) of the log of the number of
+    the document's lines holding each; the log of the number of the document's lines
+    whose first token is its first token, and the same for the last token (0 for a line
+    without tokens). ``log_lines[c - 1]`` is the log of a count `c` (capped at its
+    length). A template repeated down a page ("Read more", "Pressemitteilung als PDF",
+    "- Chanson ...") recurs; a sentence of the article mostly does not. Every value reads
+    only the line's own document."""
+    n = len(hash_starts) - 1
+    out = np.zeros((n, len(RECURRENCE_INPUTS)))
+    longest_doc = longest_line = 0
+    for d in range(len(doc_starts) - 1):
+        a, b = doc_starts[d], doc_starts[d + 1]
+        longest_doc = max(longest_doc, hash_starts[b] - hash_starts[a] + 2 * (b - a))
+    for i in range(n):
+        longest_line = max(longest_line, hash_starts[i + 1] - hash_starts[i])
+    size = 1
+    while size < 2 * longest_doc + 2:
+        size *= 2
+    # one table per document: keys are (kind << 32 | token), kind 0: a token of a line,
+    # 1: a line's first token, 2: its last; counts of lines
+    keys = np.zeros(size, dtype=np.int64)
+    counts = np.zeros(size, dtype=np.int64)
+    stamp = np.full(size, -1, dtype=np.int64)
+    line_size = 1
+    while line_size < 2 * longest_line + 2:
+        line_size *= 2
+    seen = np.zeros(line_size, dtype=np.int64)  # a set of the line's tokens, stamped
+    seen_stamp = np.full(line_size, -1, dtype=np.int64)
+    line_mask = np.uint64(line_size - 1)
+    top = len(log_lines)
+    for d in range(len(doc_starts) - 1):
+        a, b = doc_starts[d], doc_starts[d + 1]
+        for rep in range(2):  # 0: count the lines holding each key, 1: read the counts
+            for i in range(a, b):
+                s, e = hash_starts[i], hash_starts[i + 1]
+                if s == e:
+                    continue
+                mark = 2 * i + rep
+                distinct = recur = 0
+                total = 0.0
+                for j in range(s, e):  # distinct tokens in order of first occurrence
+                    token = np.int64(hash_crcs[j])
+                    at = np.uint64(token) & line_mask
+                    while seen_stamp[at] == mark and seen[at] != token:
+                        at = (at + np.uint64(1)) & line_mask
+                    if seen_stamp[at] == mark:
+                        continue
+                    seen_stamp[at] = mark
+                    seen[at] = token
+                    distinct += 1
+                    slot = _count_slot(keys, stamp, d, token)
+                    if rep == 0:
+                        if stamp[slot] != d:
+                            stamp[slot], keys[slot], counts[slot] = d, token, 0
+                        counts[slot] += 1
+                    else:
+                        c = counts[slot]
+                        recur += c > 1
+                        total += log_lines[min(c, top) - 1]
+                for column, token in ((2, np.int64(hash_crcs[s])), (3, np.int64(hash_crcs[e - 1]))):
+                    key = np.int64(column - 1) << 32 | token
+                    slot = _count_slot(keys, stamp, d, key)
+                    if rep == 0:
+                        if stamp[slot] != d:
+                            stamp[slot], keys[slot], counts[slot] = d, key, 0
+                        counts[slot] += 1
+                    else:
+                        out[i, column] = log_lines[min(counts[slot], top) - 1]
+                if rep == 1:
+                    out[i, 0] = recur / distinct
+                    out[i, 1] = total / distinct
+    return out

@@ -75,9 +75,12 @@ TOKEN_INPUTS: tuple[str, ...] = (
     "token_mean", "token_max", "token_min", "token_first", "token_known_share",
     "token_doc_mean", "token_window2",
 )  # fmt: skip
+#: How the line's tokens recur in the other lines of its document
+#: (``boilerplate_doc_kernels.recurrence_inputs``).
+RECURRENCE_INPUTS: tuple[str, ...] = doc_kernels.RECURRENCE_INPUTS
 #: The trees' inputs, in column order: `DENSE_FEATURES`, the line's character shape
-#: (``boilerplate_shape.SHAPE_FEATURES``), `TOKEN_INPUTS`.
-MODEL_INPUTS: tuple[str, ...] = DENSE_FEATURES + SHAPE_FEATURES + TOKEN_INPUTS
+#: (``boilerplate_shape.SHAPE_FEATURES``), `RECURRENCE_INPUTS`, `TOKEN_INPUTS`.
+MODEL_INPUTS: tuple[str, ...] = DENSE_FEATURES + SHAPE_FEATURES + RECURRENCE_INPUTS + TOKEN_INPUTS
 
 _COLUMN = {name: i for i, name in enumerate(LINE_FEATURES)}
 _NEIGHBOUR_COLUMNS = np.array([_COLUMN[name] for name in NEIGHBOUR_FEATURES], dtype=np.int64)
@@ -291,6 +294,15 @@ def shape_inputs(lines: Lines, rows: np.ndarray | None = None) -> np.ndarray:
     return out
 
 
+def recurrence_inputs(lines: Lines) -> np.ndarray:
+    """Return the `RECURRENCE_INPUTS` of every line of `lines`
+    (``boilerplate_doc_kernels.recurrence_inputs``); each value reads only the line's own
+    document."""
+    return doc_kernels.recurrence_inputs(
+        lines.hash_crcs, lines.hash_starts, lines.doc_starts, _LOG1P
+    )
+
+
 def token_inputs(lines: Lines, table: TokenTable) -> np.ndarray:
     """Return the `TOKEN_INPUTS` of every line of `lines` under
     `table` (``boilerplate_doc_kernels.token_inputs``); each value reads only the line's
@@ -460,11 +472,15 @@ class LineScorer:
         and the shape inputs are computed for them only)."""
         picked = np.arange(len(features)) if rows is None else np.flatnonzero(rows)
         shape = shape_features(lines.data, lines.stats, TABLES.flags, picked)
+        recurrence = recurrence_inputs(lines)
         tokens = token_inputs(lines, self.tokens)
-        out = _dense(features, lines.doc_starts, picked, shape.shape[1] + tokens.shape[1])
+        extra = shape.shape[1] + recurrence.shape[1] + tokens.shape[1]
+        out = _dense(features, lines.doc_starts, picked, extra)
         width = len(DENSE_FEATURES)
         out[:, width : width + shape.shape[1]] = shape
-        out[:, width + shape.shape[1] :] = tokens[picked]
+        width += shape.shape[1]
+        out[:, width : width + recurrence.shape[1]] = recurrence[picked]
+        out[:, width + recurrence.shape[1] :] = tokens[picked]
         return out
 
     def score(

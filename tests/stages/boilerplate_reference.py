@@ -167,6 +167,33 @@ def hashing_tokens(lines: Sequence[str]) -> list[list[int]]:
     return tokens
 
 
+def recurrence_features(lines: Sequence[str]) -> np.ndarray:
+    """``boilerplate_model.RECURRENCE_INPUTS`` of one document's (stripped, non-blank)
+    lines: how each line's hashing tokens recur in the document's lines."""
+    tokens = hashing_tokens(lines)
+    distinct = [list(dict.fromkeys(line)) for line in tokens]
+    holding = Counter(t for line in distinct for t in line)
+    firsts = Counter(line[0] for line in tokens if line)
+    lasts = Counter(line[-1] for line in tokens if line)
+
+    def log(count: int) -> float:
+        return math.log1p(min(count, 4096) - 1)
+
+    rows = []
+    for line, unique in zip(tokens, distinct, strict=True):
+        if not line:
+            rows.append([0.0] * 4)
+            continue
+        total = 0.0
+        for t in unique:
+            total += log(holding[t])
+        rows.append([
+            sum(holding[t] > 1 for t in unique) / len(unique), total / len(unique),
+            log(firsts[line[0]]), log(lasts[line[-1]]),
+        ])  # fmt: skip
+    return np.array(rows, dtype=np.float64).reshape(len(lines), 4)
+
+
 SEPARATORS = "|\u00bb\u00ab\u00b7\u2022\u203a\u2039/\\>\u2013\u2014_=~*#+"
 SEPARATOR_TOKEN = "|\u00bb\u00ab\u00b7\u2022\u203a\u2039/\\>\u2013\u2014-:*+~"
 URL_PATTERNS = ("://", "www.", ".com", ".org", ".net", ".htm", ".php", ".asp", ".info")
@@ -237,7 +264,9 @@ def scores(scorer: LineScorer, texts: Sequence[str], features: np.ndarray) -> np
     """The tree ensemble on one document: each line walks each tree in Python."""
     model = scorer.model
     tokens = token_inputs(scan(list(texts), split=False), scorer.tokens)
-    inputs = np.hstack([model_inputs(features), shape_features(texts), tokens])
+    inputs = np.hstack(
+        [model_inputs(features), shape_features(texts), recurrence_features(texts), tokens]
+    )
     return 1.0 / (1.0 + np.exp(-tree_raw(model, inputs)))
 
 

@@ -28,6 +28,7 @@ from cleanse.stages.boilerplate_lines import scan
 from cleanse.stages.boilerplate_model import (
     line_features,
     load_scorer,
+    recurrence_inputs,
     shape_inputs,
 )
 from conftest import make_batch, shared_data
@@ -106,6 +107,7 @@ def assert_features_equal_the_reference(texts: list[str]) -> None:
     assert np.array_equal(line_features(texts), reference.line_features(texts))
     assert np.array_equal(shape(texts), reference.shape_features(texts))
     lines = scan(texts, split=False)
+    assert np.array_equal(recurrence_inputs(lines), reference.recurrence_features(texts))
     tokens = reference.hashing_tokens(texts)
     starts = lines.hash_starts
     assert [lines.hash_crcs[starts[i] : starts[i + 1]].tolist() for i in range(len(lines))] == [
