@@ -663,7 +663,7 @@ def _count_slot(keys, stamp, d, key):
     """The slot of `key` in the open-addressing table `keys` for document `d` (`stamp`
     marks the slots of `d`): the slot holding it, or the empty slot where it goes."""
     mask = np.uint64(len(keys) - 1)
-    at = (np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(20) & mask
+    at = (np.uint64(key) ^ (np.uint64(key) >> np.uint64(29))) & mask  # CRCs: well mixed
     while stamp[at] == d and keys[at] != key:
         at = (at + np.uint64(1)) & mask
     return at
@@ -702,46 +702,54 @@ def recurrence_inputs(hash_crcs, hash_starts, doc_starts, log_lines):
     seen = np.zeros(line_size, dtype=np.int64)  # a set of the line's tokens, stamped
     seen_stamp = np.full(line_size, -1, dtype=np.int64)
     line_mask = np.uint64(line_size - 1)
+    # per token: its slot in the table, -1 where it repeats a token of its line; per
+    # line: the slots of its first and last token
+    slot_of = np.full(len(hash_crcs), -1, dtype=np.int64)
+    edge_slots = np.zeros((n, 2), dtype=np.int64)
     top = len(log_lines)
     for d in range(len(doc_starts) - 1):
         a, b = doc_starts[d], doc_starts[d + 1]
-        for rep in range(2):  # 0: count the lines holding each key, 1: read the counts
-            for i in range(a, b):
-                s, e = hash_starts[i], hash_starts[i + 1]
-                if s == e:
+        for i in range(a, b):  # count the lines holding each key
+            s, e = hash_starts[i], hash_starts[i + 1]
+            if s == e:
+                continue
+            for j in range(s, e):
+                token = np.int64(hash_crcs[j])
+                at = np.uint64(token) & line_mask
+                while seen_stamp[at] == i and seen[at] != token:
+                    at = (at + np.uint64(1)) & line_mask
+                if seen_stamp[at] == i:
                     continue
-                mark = 2 * i + rep
-                distinct = recur = 0
-                total = 0.0
-                for j in range(s, e):  # distinct tokens in order of first occurrence
-                    token = np.int64(hash_crcs[j])
-                    at = np.uint64(token) & line_mask
-                    while seen_stamp[at] == mark and seen[at] != token:
-                        at = (at + np.uint64(1)) & line_mask
-                    if seen_stamp[at] == mark:
-                        continue
-                    seen_stamp[at] = mark
-                    seen[at] = token
-                    distinct += 1
-                    slot = _count_slot(keys, stamp, d, token)
-                    if rep == 0:
-                        if stamp[slot] != d:
-                            stamp[slot], keys[slot], counts[slot] = d, token, 0
-                        counts[slot] += 1
-                    else:
-                        c = counts[slot]
-                        recur += c > 1
-                        total += log_lines[min(c, top) - 1]
-                for column, token in ((2, np.int64(hash_crcs[s])), (3, np.int64(hash_crcs[e - 1]))):
-                    key = np.int64(column - 1) << 32 | token
-                    slot = _count_slot(keys, stamp, d, key)
-                    if rep == 0:
-                        if stamp[slot] != d:
-                            stamp[slot], keys[slot], counts[slot] = d, key, 0
-                        counts[slot] += 1
-                    else:
-                        out[i, column] = log_lines[min(counts[slot], top) - 1]
-                if rep == 1:
-                    out[i, 0] = recur / distinct
-                    out[i, 1] = total / distinct
+                seen_stamp[at] = i
+                seen[at] = token
+                slot = _count_slot(keys, stamp, d, token)
+                if stamp[slot] != d:
+                    stamp[slot], keys[slot], counts[slot] = d, token, 0
+                counts[slot] += 1
+                slot_of[j] = slot
+            for kind in range(1, 3):
+                key = np.int64(kind) << 32 | np.int64(hash_crcs[s if kind == 1 else e - 1])
+                slot = _count_slot(keys, stamp, d, key)
+                if stamp[slot] != d:
+                    stamp[slot], keys[slot], counts[slot] = d, key, 0
+                counts[slot] += 1
+                edge_slots[i, kind - 1] = slot
+        for i in range(a, b):  # read the counts
+            s, e = hash_starts[i], hash_starts[i + 1]
+            if s == e:
+                continue
+            distinct = recur = 0
+            total = 0.0
+            for j in range(s, e):  # distinct tokens in order of first occurrence
+                slot = slot_of[j]
+                if slot < 0:
+                    continue
+                c = counts[slot]
+                distinct += 1
+                recur += c > 1
+                total += log_lines[min(c, top) - 1]
+            out[i, 0] = recur / distinct
+            out[i, 1] = total / distinct
+            out[i, 2] = log_lines[min(counts[edge_slots[i, 0]], top) - 1]
+            out[i, 3] = log_lines[min(counts[edge_slots[i, 1]], top) - 1]
     return out
