@@ -66,7 +66,10 @@ from cleanse.stages.boilerplate_model import (  # noqa: E402
 PARAMS = {
     "max_iter": 200,
     "learning_rate": 0.1,
-    "max_leaf_nodes": 31,
+    # 63 (was 31): with the recurrence inputs and the larger token table, out-of-fold F1
+    # over 9 fold seeds 0.7567 -> 0.7624, up on 9 of 9 (stopped early, lower or
+    # mixed on the seeds run: min_samples_leaf 80 or 20, learning rate 0.07 x 300 trees)
+    "max_leaf_nodes": 63,
     "min_samples_leaf": 40,
     "l2_regularization": 1.0,
     "early_stopping": False,
