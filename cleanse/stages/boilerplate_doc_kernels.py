@@ -584,6 +584,19 @@ def _slot(slot_keys, key):
 
 
 @njit(cache=True, nogil=True)
+def _stamped_slot(keys, stamp, owner, key):
+    """The slot of `key` in the open-addressing table `keys` (a power of two long) that
+    `owner` (a line, a document) is using, `stamp` marking the slots it has written: the
+    slot holding `key`, or the free one where it goes. Stamps let one table serve every
+    owner in turn without being cleared."""
+    mask = np.uint64(len(keys) - 1)
+    at = (np.uint64(key) ^ (np.uint64(key) >> np.uint64(29))) & mask  # CRCs: well mixed
+    while stamp[at] == owner and keys[at] != key:
+        at = (at + np.uint64(1)) & mask
+    return at
+
+
+@njit(cache=True, nogil=True)
 def token_inputs(hash_crcs, hash_starts, doc_starts, slot_keys, slot_values):
     """Per line, the token noise log-odds inputs (``boilerplate_model.TOKEN_INPUTS``):
     over the line's distinct tokens found in the table (`token_slots`), summed in order of
@@ -615,9 +628,7 @@ def token_inputs(hash_crcs, hash_starts, doc_starts, slot_keys, slot_values):
         low = np.inf
         for j in range(a, b):  # distinct tokens in order of first occurrence
             token = np.int64(hash_crcs[j])
-            at = np.uint64(token) & np.uint64(size - 1)
-            while stamp[at] == i and seen[at] != token:
-                at = (at + np.uint64(1)) & np.uint64(size - 1)
+            at = _stamped_slot(seen, stamp, i, token)
             new = stamp[at] != i
             stamp[at] = i
             seen[at] = token
@@ -659,17 +670,6 @@ RECURRENCE_INPUTS = (
 
 
 @njit(cache=True, nogil=True)
-def _count_slot(keys, stamp, d, key):
-    """The slot of `key` in the open-addressing table `keys` for document `d` (`stamp`
-    marks the slots of `d`): the slot holding it, or the empty slot where it goes."""
-    mask = np.uint64(len(keys) - 1)
-    at = (np.uint64(key) ^ (np.uint64(key) >> np.uint64(29))) & mask  # CRCs: well mixed
-    while stamp[at] == d and keys[at] != key:
-        at = (at + np.uint64(1)) & mask
-    return at
-
-
-@njit(cache=True, nogil=True)
 def recurrence_inputs(hash_crcs, hash_starts, doc_starts, log_lines):
     """Per line, how its hashing tokens recur in the other lines of its document (columns
     `RECURRENCE_INPUTS`): over its distinct tokens, the share held by another line of the
@@ -701,7 +701,6 @@ def recurrence_inputs(hash_crcs, hash_starts, doc_starts, log_lines):
         line_size *= 2
     seen = np.zeros(line_size, dtype=np.int64)  # a set of the line's tokens, stamped
     seen_stamp = np.full(line_size, -1, dtype=np.int64)
-    line_mask = np.uint64(line_size - 1)
     # per token: its slot in the table, -1 where it repeats a token of its line; per
     # line: the slots of its first and last token
     slot_of = np.full(len(hash_crcs), -1, dtype=np.int64)
@@ -715,21 +714,19 @@ def recurrence_inputs(hash_crcs, hash_starts, doc_starts, log_lines):
                 continue
             for j in range(s, e):
                 token = np.int64(hash_crcs[j])
-                at = np.uint64(token) & line_mask
-                while seen_stamp[at] == i and seen[at] != token:
-                    at = (at + np.uint64(1)) & line_mask
+                at = _stamped_slot(seen, seen_stamp, i, token)
                 if seen_stamp[at] == i:
                     continue
                 seen_stamp[at] = i
                 seen[at] = token
-                slot = _count_slot(keys, stamp, d, token)
+                slot = _stamped_slot(keys, stamp, d, token)
                 if stamp[slot] != d:
                     stamp[slot], keys[slot], counts[slot] = d, token, 0
                 counts[slot] += 1
                 slot_of[j] = slot
             for kind in range(1, 3):
                 key = np.int64(kind) << 32 | np.int64(hash_crcs[s if kind == 1 else e - 1])
-                slot = _count_slot(keys, stamp, d, key)
+                slot = _stamped_slot(keys, stamp, d, key)
                 if stamp[slot] != d:
                     stamp[slot], keys[slot], counts[slot] = d, key, 0
                 counts[slot] += 1
