@@ -583,170 +583,153 @@ def _slot(slot_keys, key):
     return found
 
 
-@njit(cache=True, nogil=True)
-def _stamped_slot(keys, stamp, owner, key):
-    """The slot of `key` in the open-addressing table `keys` (a power of two long) that
-    `owner` (a line, a document) is using, `stamp` marking the slots it has written: the
-    slot holding `key`, or the free one where it goes. Stamps let one table serve every
-    owner in turn without being cleared."""
-    mask = np.uint64(len(keys) - 1)
-    at = (np.uint64(key) ^ (np.uint64(key) >> np.uint64(29))) & mask  # CRCs: well mixed
-    while stamp[at] == owner and keys[at] != key:
-        at = (at + np.uint64(1)) & mask
-    return at
-
-
-@njit(cache=True, nogil=True)
-def token_inputs(hash_crcs, hash_starts, doc_starts, slot_keys, slot_values):
-    """Per line, the token noise log-odds inputs (``boilerplate_model.TOKEN_INPUTS``):
-    over the line's distinct tokens found in the table (`token_slots`), summed in order of
-    first occurrence, the mean, max and min value; the first token's value; the share of
-    distinct tokens found; the document's mean of the line means; the mean of the line
-    means two lines either side (zero past the document's edges). Unknown tokens count 0
-    where a value is read.
-
-    Each token updates the counts with no branch on whether it is new or known: an
-    unknown or repeated one adds 0.0 (exact) and leaves the max and min alone."""
-    n = len(hash_starts) - 1
-    out = np.zeros((n, 7))
-    mean = np.zeros(n)
-    longest = 0
-    for i in range(n):
-        longest = max(longest, hash_starts[i + 1] - hash_starts[i])
-    size = 1
-    while size < 2 * longest + 2:
-        size *= 2
-    seen = np.zeros(size, dtype=np.int64)  # a set of the line's tokens: key, stamped
-    stamp = np.full(size, -1, dtype=np.int64)
-    for i in range(n):
-        a, b = hash_starts[i], hash_starts[i + 1]
-        if a == b:
-            continue
-        distinct = hits = 0
-        total = 0.0
-        high = -np.inf
-        low = np.inf
-        for j in range(a, b):  # distinct tokens in order of first occurrence
-            token = np.int64(hash_crcs[j])
-            at = _stamped_slot(seen, stamp, i, token)
-            new = stamp[at] != i
-            stamp[at] = i
-            seen[at] = token
-            slot = _slot(slot_keys, token)
-            hit = new and slot >= 0
-            v = slot_values[max(slot, 0)]
-            distinct += new
-            hits += hit
-            total += v if hit else 0.0
-            high = max(high, v if hit else -np.inf)
-            low = min(low, v if hit else np.inf)
-        at = _slot(slot_keys, np.int64(hash_crcs[a]))
-        if at >= 0:
-            out[i, 3] = slot_values[at]
-        if hits:
-            mean[i] = total / hits
-            out[i, 0] = mean[i]
-            out[i, 1] = high
-            out[i, 2] = low
-        out[i, 4] = hits / distinct
-    for d in range(len(doc_starts) - 1):
-        a, b = doc_starts[d], doc_starts[d + 1]
-        if a == b:
-            continue
-        total = 0.0
-        for i in range(a, b):
-            total += mean[i]
-        for i in range(a, b):
-            out[i, 5] = total / (b - a)
-            out[i, 6] = _window(mean, a, b, i, 2, 0.0)
-    return out
-
-
-#: Columns of `recurrence_inputs`.
+#: Columns of `line_token_inputs`: first these (how the line's tokens recur in its
+#: document), then the token noise log-odds inputs (``boilerplate_model.TOKEN_INPUTS``).
 RECURRENCE_INPUTS = (
     "recur_token_share", "recur_token_log_lines", "recur_first_log_lines",
     "recur_last_log_lines",
 )  # fmt: skip
+#: How many token noise log-odds inputs follow them.
+TOKEN_COLUMNS = 7
 
 
 @njit(cache=True, nogil=True)
-def recurrence_inputs(hash_crcs, hash_starts, doc_starts, log_lines):
-    """Per line, how its hashing tokens recur in the other lines of its document (columns
-    `RECURRENCE_INPUTS`): over its distinct tokens, the share held by another line of the
+def line_token_inputs(
+    hash_crcs, hash_starts, doc_starts, slot_keys, slot_values, log_lines, picked, out, column
+):  # fmt: skip
+    """Write the inputs read from the hashing tokens of the lines `picked` (ascending) to
+    ``out[r, column:column + 11]`` (row `r` for line ``picked[r]``): `RECURRENCE_INPUTS`,
+    then the token noise log-odds inputs. Every value reads only the line's own document.
+
+    Recurrence: over the line's distinct tokens, the share held by another line of the
     document, and the mean (in order of first occurrence) of the log of the number of
     the document's lines holding each; the log of the number of the document's lines
     whose first token is its first token, and the same for the last token (0 for a line
     without tokens). ``log_lines[c - 1]`` is the log of a count `c` (capped at its
     length). A template repeated down a page ("Read more", "Pressemitteilung als PDF",
-    "- Chanson ...") recurs; a sentence of the article mostly does not. Every value reads
-    only the line's own document."""
+    "- Chanson ...") recurs; a sentence of the article mostly does not.
+
+    Token log-odds: over the line's distinct tokens found in the table (`token_slots`),
+    summed in order of first occurrence, the mean, max and min value; the first token's
+    value; the share of distinct tokens found; the document's mean of the line means;
+    the mean of the line means two lines either side (zero past the document's edges).
+    Unknown tokens count 0 where a value is read; an unknown or repeated token adds 0.0
+    (exact) and leaves the max and min alone.
+
+    One open-addressing table per document (sized to it, so a small document's probes
+    stay in a few cache lines; stamped with the document, so it is never cleared) holds
+    each distinct token (the line that last held it, how many lines hold it, its table
+    value, looked up once per document) and each line's first and last token (keys
+    ``kind << 32 | token``, kind 1 and 2): one probe per token finds whether the token
+    is new to its line, counts it, and gives its value.
+    """
     n = len(hash_starts) - 1
-    out = np.zeros((n, len(RECURRENCE_INPUTS)))
-    longest_doc = longest_line = 0
+    longest = 0
     for d in range(len(doc_starts) - 1):
         a, b = doc_starts[d], doc_starts[d + 1]
-        longest_doc = max(longest_doc, hash_starts[b] - hash_starts[a] + 2 * (b - a))
-    for i in range(n):
-        longest_line = max(longest_line, hash_starts[i + 1] - hash_starts[i])
+        longest = max(longest, hash_starts[b] - hash_starts[a] + 2 * (b - a))
     size = 1
-    while size < 2 * longest_doc + 2:
+    while size < 2 * longest + 2:
         size *= 2
-    # one table per document: keys are (kind << 32 | token), kind 0: a token of a line,
-    # 1: a line's first token, 2: its last; counts of lines
     keys = np.zeros(size, dtype=np.int64)
     counts = np.zeros(size, dtype=np.int64)
-    stamp = np.full(size, -1, dtype=np.int64)
-    line_size = 1
-    while line_size < 2 * longest_line + 2:
-        line_size *= 2
-    seen = np.zeros(line_size, dtype=np.int64)  # a set of the line's tokens, stamped
-    seen_stamp = np.full(line_size, -1, dtype=np.int64)
-    # per token: its slot in the table, -1 where it repeats a token of its line; per
-    # line: the slots of its first and last token
+    stamp = np.full(size, -1, dtype=np.int64)  # the document using the slot
+    holder = np.zeros(size, dtype=np.int64)  # the last line holding the token
+    value = np.zeros(size)
+    known = np.zeros(size, dtype=np.bool_)
+    # per token: its slot, -1 where it repeats a token of its line; per line: the slots
+    # of its first and last token; its token mean and the other token inputs
     slot_of = np.full(len(hash_crcs), -1, dtype=np.int64)
     edge_slots = np.zeros((n, 2), dtype=np.int64)
+    mean = np.zeros(n)
+    line_inputs = np.zeros((n, 4))  # max, min, first token's value, share found
     top = len(log_lines)
+    r = 0
     for d in range(len(doc_starts) - 1):
         a, b = doc_starts[d], doc_starts[d + 1]
-        for i in range(a, b):  # count the lines holding each key
+        if a == b:
+            continue
+        width = 1
+        while width < 2 * (hash_starts[b] - hash_starts[a] + 2 * (b - a)) + 2:
+            width *= 2
+        mask = np.uint64(width - 1)
+        for i in range(a, b):
             s, e = hash_starts[i], hash_starts[i + 1]
             if s == e:
                 continue
-            for j in range(s, e):
+            distinct = hits = 0
+            total = 0.0
+            high = -np.inf
+            low = np.inf
+            for j in range(s, e):  # distinct tokens in order of first occurrence
                 token = np.int64(hash_crcs[j])
-                at = _stamped_slot(seen, seen_stamp, i, token)
-                if seen_stamp[at] == i:
-                    continue
-                seen_stamp[at] = i
-                seen[at] = token
-                slot = _stamped_slot(keys, stamp, d, token)
-                if stamp[slot] != d:
-                    stamp[slot], keys[slot], counts[slot] = d, token, 0
-                counts[slot] += 1
-                slot_of[j] = slot
+                at = (np.uint64(token) ^ (np.uint64(token) >> np.uint64(29))) & mask
+                while stamp[at] == d and keys[at] != token:
+                    at = (at + np.uint64(1)) & mask
+                if stamp[at] != d:
+                    stamp[at], keys[at], counts[at], holder[at] = d, token, 0, -1
+                    found = _slot(slot_keys, token)
+                    known[at] = found >= 0
+                    value[at] = slot_values[max(found, 0)]
+                new = holder[at] != i
+                holder[at] = i
+                counts[at] += new
+                slot_of[j] = np.int64(at) if new else -1
+                hit = new and known[at]
+                v = value[at]
+                distinct += new
+                hits += hit
+                total += v if hit else 0.0
+                high = max(high, v if hit else -np.inf)
+                low = min(low, v if hit else np.inf)
+            first = slot_of[s]
+            if known[first]:
+                line_inputs[i, 2] = value[first]
+            if hits:
+                mean[i] = total / hits
+                line_inputs[i, 0] = high
+                line_inputs[i, 1] = low
+            line_inputs[i, 3] = hits / distinct
             for kind in range(1, 3):
                 key = np.int64(kind) << 32 | np.int64(hash_crcs[s if kind == 1 else e - 1])
-                slot = _stamped_slot(keys, stamp, d, key)
-                if stamp[slot] != d:
-                    stamp[slot], keys[slot], counts[slot] = d, key, 0
-                counts[slot] += 1
-                edge_slots[i, kind - 1] = slot
-        for i in range(a, b):  # read the counts
+                at = (np.uint64(key) ^ (np.uint64(key) >> np.uint64(29))) & mask
+                while stamp[at] == d and keys[at] != key:
+                    at = (at + np.uint64(1)) & mask
+                if stamp[at] != d:
+                    stamp[at], keys[at], counts[at] = d, key, 0
+                counts[at] += 1
+                edge_slots[i, kind - 1] = at
+        if r == len(picked) or picked[r] >= b:
+            continue
+        total = 0.0
+        for i in range(a, b):
+            total += mean[i]
+        doc_mean = total / (b - a)
+        while r < len(picked) and picked[r] < b:
+            i = picked[r]
             s, e = hash_starts[i], hash_starts[i + 1]
-            if s == e:
-                continue
-            distinct = recur = 0
-            total = 0.0
-            for j in range(s, e):  # distinct tokens in order of first occurrence
-                slot = slot_of[j]
-                if slot < 0:
-                    continue
-                c = counts[slot]
-                distinct += 1
-                recur += c > 1
-                total += log_lines[min(c, top) - 1]
-            out[i, 0] = recur / distinct
-            out[i, 1] = total / distinct
-            out[i, 2] = log_lines[min(counts[edge_slots[i, 0]], top) - 1]
-            out[i, 3] = log_lines[min(counts[edge_slots[i, 1]], top) - 1]
+            for c in range(column, column + len(RECURRENCE_INPUTS) + TOKEN_COLUMNS):
+                out[r, c] = 0.0
+            if s < e:
+                distinct = recur = 0
+                total = 0.0
+                for j in range(s, e):  # distinct tokens in order of first occurrence
+                    at = slot_of[j]
+                    if at < 0:
+                        continue
+                    count = counts[at]
+                    distinct += 1
+                    recur += count > 1
+                    total += log_lines[min(count, top) - 1]
+                out[r, column] = recur / distinct
+                out[r, column + 1] = total / distinct
+                out[r, column + 2] = log_lines[min(counts[edge_slots[i, 0]], top) - 1]
+                out[r, column + 3] = log_lines[min(counts[edge_slots[i, 1]], top) - 1]
+                base = column + len(RECURRENCE_INPUTS)
+                out[r, base] = mean[i]
+                for c in range(4):
+                    out[r, base + 1 + c] = line_inputs[i, c]
+            out[r, column + len(RECURRENCE_INPUTS) + 5] = doc_mean
+            out[r, column + len(RECURRENCE_INPUTS) + 6] = _window(mean, a, b, i, 2, 0.0)
+            r += 1
     return out

@@ -296,20 +296,37 @@ def shape_inputs(lines: Lines, rows: np.ndarray | None = None) -> np.ndarray:
 
 def recurrence_inputs(lines: Lines) -> np.ndarray:
     """Return the `RECURRENCE_INPUTS` of every line of `lines`
-    (``boilerplate_doc_kernels.recurrence_inputs``); each value reads only the line's own
+    (``boilerplate_doc_kernels.line_token_inputs``); each value reads only the line's own
     document."""
-    return doc_kernels.recurrence_inputs(
-        lines.hash_crcs, lines.hash_starts, lines.doc_starts, _LOG1P
-    )
+    return _token_columns(lines, TokenTable.of(np.zeros(0), np.zeros(0)))[
+        :, : len(RECURRENCE_INPUTS)
+    ]
 
 
 def token_inputs(lines: Lines, table: TokenTable) -> np.ndarray:
     """Return the `TOKEN_INPUTS` of every line of `lines` under
-    `table` (``boilerplate_doc_kernels.token_inputs``); each value reads only the line's
-    own document."""
-    return doc_kernels.token_inputs(
-        lines.hash_crcs, lines.hash_starts, lines.doc_starts, table.slot_keys, table.slot_values
-    )
+    `table` (``boilerplate_doc_kernels.line_token_inputs``); each value reads only the
+    line's own document."""
+    return _token_columns(lines, table)[:, len(RECURRENCE_INPUTS) :]
+
+
+def _token_columns(
+    lines: Lines,
+    table: TokenTable,
+    picked: np.ndarray | None = None,
+    out: np.ndarray | None = None,
+    column: int = 0,
+) -> np.ndarray:
+    """Write `RECURRENCE_INPUTS` and `TOKEN_INPUTS` of the lines `picked` (default: every
+    line) to ``out[:, column:]`` (default: a new array of those columns only)."""
+    if picked is None:
+        picked = np.arange(len(lines), dtype=np.int64)
+    if out is None:
+        out = np.zeros((len(picked), len(RECURRENCE_INPUTS) + len(TOKEN_INPUTS)))
+    return doc_kernels.line_token_inputs(
+        lines.hash_crcs, lines.hash_starts, lines.doc_starts, table.slot_keys,
+        table.slot_values, _LOG1P, np.asarray(picked, np.int64), out, column,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -472,16 +489,11 @@ class LineScorer:
         and the shape inputs are computed for them only)."""
         picked = np.arange(len(features)) if rows is None else np.flatnonzero(rows)
         shape = shape_features(lines.data, lines.stats, TABLES.flags, picked)
-        recurrence = recurrence_inputs(lines)
-        tokens = token_inputs(lines, self.tokens)
-        extra = shape.shape[1] + recurrence.shape[1] + tokens.shape[1]
+        extra = shape.shape[1] + len(RECURRENCE_INPUTS) + len(TOKEN_INPUTS)
         out = _dense(features, lines.doc_starts, picked, extra)
         width = len(DENSE_FEATURES)
         out[:, width : width + shape.shape[1]] = shape
-        width += shape.shape[1]
-        out[:, width : width + recurrence.shape[1]] = recurrence[picked]
-        out[:, width + recurrence.shape[1] :] = tokens[picked]
-        return out
+        return _token_columns(lines, self.tokens, picked, out, width + shape.shape[1])
 
     def score(
         self, lines: Lines, features: np.ndarray, rows: np.ndarray | None = None
