@@ -338,14 +338,14 @@ def tree_sum(columns, feature, threshold, mask, offsets, nan_right, leaf_value, 
 def dense_rows(picked, doc_starts, features, neighbour_columns, context, steps, extra):
     """The dense inputs (``boilerplate_model.DENSE_FEATURES``) of the lines `picked`
     (ascending), a row each: the line's `features`; per step of `steps` (-1, 1, then
-    `context` where the step is 0, then -2, 2) the `neighbour_columns` of the line that
-    many rows away, zeros where that is outside the line's document; then `extra`
-    columns left for the caller to fill. Stored column by column (`tree_sum` reads
+    `context` columns left for `context_inputs` where the step is 0, then -2, 2) the
+    `neighbour_columns` of the line that many rows away, zeros where that is outside the
+    line's document; then `extra` columns left for the caller to fill. Stored column by column (`tree_sum` reads
     a column of consecutive rows at a time), and written so: the inputs are read by
     column too."""
     n = len(picked)
     size = len(neighbour_columns)
-    width = features.shape[1] + (len(steps) - 1) * size + context.shape[1]
+    width = features.shape[1] + (len(steps) - 1) * size + context
     out = np.empty((width + extra, n)).T
     first = np.empty(n, dtype=np.int64)  # the first and last line of each row's document
     last = np.empty(n, dtype=np.int64)
@@ -360,10 +360,7 @@ def dense_rows(picked, doc_starts, features, neighbour_columns, context, steps, 
     at = features.shape[1]
     for step in steps:
         if step == 0:
-            for c in range(context.shape[1]):
-                for r in range(n):
-                    out[r, at + c] = context[picked[r], c]
-            at += context.shape[1]
+            at += context
             continue
         for c in range(size):
             column = neighbour_columns[c]
@@ -456,31 +453,38 @@ def justext_classes(chars, stop, link, a, b, init, final):
 
 
 @njit(cache=True, nogil=True)
-def _log_runs(flags, a, b, out, column):
-    """``log1p`` of the length of the run of equal `flags` each line of ``a:b`` is in."""
+def _runs(flags, a, b, out):
+    """``out[i]``: the length of the run of equal `flags` line i of ``a:b`` is in."""
     start = a
     for i in range(a + 1, b + 1):
         if i == b or flags[i] != flags[start]:
             for j in range(start, i):
-                out[j, column] = np.log1p(i - start)
+                out[j] = i - start
             start = i
 
 
 @njit(cache=True, nogil=True)
-def context_inputs(doc_starts, end, log_words, stop, short, link, chars, prose, four_words):
-    """Per line, document-context inputs of the trees (columns `CONTEXT_INPUTS`): where it
-    sits relative to the document's first and last prose line, jusText's classes, means
-    over windows of ±1, ±2, ±5 (±10) lines, run lengths and document means. Every value
-    reads only the line's own document."""
+def context_inputs(
+    doc_starts, end, log_words, stop, short, link, chars, prose, four_words, picked, out, column
+):  # fmt: skip
+    """Write the document-context inputs of the trees (`CONTEXT_INPUTS`) of the lines
+    `picked` (ascending) to ``out[r, column:column + len(CONTEXT_INPUTS)]`` (row `r` for
+    line ``picked[r]``): where the line sits relative to the document's first and last
+    prose line, jusText's classes, means over windows of ±1, ±2, ±5 (±10) lines, run
+    lengths and document means. Every value reads only the line's own document (all of
+    its lines: the classes, windows and means are computed from every line, written for
+    the picked ones)."""
     n = len(end)
-    out = np.zeros((len(CONTEXT_INPUTS), n)).T  # column by column, as `dense_rows` reads it
     init = np.zeros(n, dtype=np.int64)
     final = np.zeros(n, dtype=np.int64)
     good = np.zeros(n)
+    seen_before = np.zeros(n)  # prose lines before each line of its document
+    runs = np.zeros((3, n), dtype=np.int64)  # short, prose, four-word runs
+    r = 0
     for d in range(len(doc_starts) - 1):
         a, b = doc_starts[d], doc_starts[d + 1]
         count = b - a
-        if count == 0:
+        if count == 0 or r == len(picked) or picked[r] >= b:
             continue
         first = last = -1
         prose_count = 0
@@ -492,15 +496,7 @@ def context_inputs(doc_starts, end, log_words, stop, short, link, chars, prose, 
                 prose_count += 1
         seen = 0
         for i in range(a, b):
-            if first >= 0:
-                out[i, 0] = (i - first) / count
-                out[i, 1] = (i - last) / count
-                out[i, 2] = np.log1p(abs(i - first))
-                out[i, 3] = np.log1p(abs(i - last))
-                out[i, 4] = seen / prose_count
-                out[i, 5] = (prose_count - seen - prose[i]) / prose_count
-            else:
-                out[i, 2] = out[i, 3] = np.log1p(count)
+            seen_before[i] = seen
             seen += prose[i]
         justext_classes(chars, stop, link, a, b, init, final)
         for i in range(a, b):
@@ -509,32 +505,47 @@ def context_inputs(doc_starts, end, log_words, stop, short, link, chars, prose, 
         for i in range(a, b):
             words_total += log_words[i]
             stop_total += stop[i]
-        for i in range(a, b):
-            out[i, 6] = init[i]
-            out[i, 7] = good[i]
-            out[i, 8] = _window(good, a, b, i, 5, 0.0)
-            out[i, 9] = _window(end, a, b, i, 1, 0.0)
-            out[i, 10] = _window(end, a, b, i, 2, 0.0)
-            out[i, 11] = _window(end, a, b, i, 5, 0.0)
-            out[i, 12] = _window(log_words, a, b, i, 1, 0.0)
-            out[i, 13] = _window(log_words, a, b, i, 2, 0.0)
-            out[i, 14] = _window(log_words, a, b, i, 5, 0.0)
-            out[i, 15] = _window(stop, a, b, i, 1, 0.0)
-            out[i, 16] = _window(stop, a, b, i, 2, 0.0)
-            out[i, 17] = _window(stop, a, b, i, 5, 0.0)
-            out[i, 18] = _window(prose, a, b, i, 2, 0.0)
-            out[i, 19] = _window(prose, a, b, i, 5, 0.0)
-            out[i, 20] = _window(prose, a, b, i, 10, 0.0)
-            out[i, 21] = _window(short, a, b, i, 2, 1.0)
-            out[i, 22] = _window(short, a, b, i, 5, 1.0)
-            out[i, 23] = _window(link, a, b, i, 2, 0.0)
-            out[i, 27] = prose_count / count
-            out[i, 28] = words_total / count
-            out[i, 29] = stop[i] - stop_total / count
-            out[i, 30] = log_words[i] - words_total / count
-        _log_runs(short, a, b, out, 24)
-        _log_runs(prose, a, b, out, 25)
-        _log_runs(four_words, a, b, out, 26)
+        _runs(short, a, b, runs[0])
+        _runs(prose, a, b, runs[1])
+        _runs(four_words, a, b, runs[2])
+        while r < len(picked) and picked[r] < b:
+            i = picked[r]
+            row = out[r, column : column + len(CONTEXT_INPUTS)]
+            if first >= 0:
+                row[0] = (i - first) / count
+                row[1] = (i - last) / count
+                row[2] = np.log1p(abs(i - first))
+                row[3] = np.log1p(abs(i - last))
+                row[4] = seen_before[i] / prose_count
+                row[5] = (prose_count - seen_before[i] - prose[i]) / prose_count
+            else:
+                row[0] = row[1] = row[4] = row[5] = 0.0
+                row[2] = row[3] = np.log1p(count)
+            row[6] = init[i]
+            row[7] = good[i]
+            row[8] = _window(good, a, b, i, 5, 0.0)
+            row[9] = _window(end, a, b, i, 1, 0.0)
+            row[10] = _window(end, a, b, i, 2, 0.0)
+            row[11] = _window(end, a, b, i, 5, 0.0)
+            row[12] = _window(log_words, a, b, i, 1, 0.0)
+            row[13] = _window(log_words, a, b, i, 2, 0.0)
+            row[14] = _window(log_words, a, b, i, 5, 0.0)
+            row[15] = _window(stop, a, b, i, 1, 0.0)
+            row[16] = _window(stop, a, b, i, 2, 0.0)
+            row[17] = _window(stop, a, b, i, 5, 0.0)
+            row[18] = _window(prose, a, b, i, 2, 0.0)
+            row[19] = _window(prose, a, b, i, 5, 0.0)
+            row[20] = _window(prose, a, b, i, 10, 0.0)
+            row[21] = _window(short, a, b, i, 2, 1.0)
+            row[22] = _window(short, a, b, i, 5, 1.0)
+            row[23] = _window(link, a, b, i, 2, 0.0)
+            for k in range(3):
+                row[24 + k] = np.log1p(runs[k, i])
+            row[27] = prose_count / count
+            row[28] = words_total / count
+            row[29] = stop[i] - stop_total / count
+            row[30] = log_words[i] - words_total / count
+            r += 1
     return out
 
 

@@ -211,6 +211,8 @@ def dense_features(features: np.ndarray, doc_starts: np.ndarray | None = None) -
 #: The blocks of `DENSE_FEATURES` after the line's own (``doc_kernels.dense_rows``):
 #: the neighbours one row before and after, document context (0), two before and after.
 _DENSE_STEPS = np.array([-1, 1, 0, -2, 2], dtype=np.int64)
+#: The first column of the document context in `DENSE_FEATURES`.
+_CONTEXT_COLUMN = DENSE_FEATURES.index(doc_kernels.CONTEXT_INPUTS[0])
 
 
 def _dense(
@@ -220,27 +222,29 @@ def _dense(
     extra: int = 0,
 ) -> np.ndarray:
     """The rows of `dense_features` of the lines `picked` (ascending; default: every
-    line), with `extra` columns after them left to fill. The document context is
-    computed for every line (its windows and means read them all), the rest for
-    `picked` only."""
+    line), with `extra` columns after them left to fill. The document context reads
+    every line of a document (its windows and means), and is written for `picked`
+    only, as the rest."""
     if doc_starts is None:
         doc_starts = np.array([0, len(features)], dtype=np.int64)
     if picked is None:
         picked = np.arange(len(features))
+    picked = np.asarray(picked, np.int64)
+    doc_starts = np.ascontiguousarray(doc_starts, np.int64)
     column = _COLUMN
     end = features[:, column["end_sentence"]]
     log_words = features[:, column["log_words"]]
     prose = (end > 0) & (log_words >= math.log1p(PROSE_MIN_WORDS))
-    context = doc_kernels.context_inputs(
-        np.ascontiguousarray(doc_starts, np.int64), np.ascontiguousarray(end),
-        np.ascontiguousarray(log_words), features[:, column["stop_density"]].copy(),
-        features[:, column["max_3_words"]].copy(), features[:, column["link_ratio"]].copy(),
-        np.rint(np.expm1(features[:, column["log_chars"]])), prose.astype(np.float64),
-        (log_words >= math.log1p(4)).astype(np.float64),
+    out = doc_kernels.dense_rows(
+        picked, doc_starts, features, _NEIGHBOUR_COLUMNS, len(doc_kernels.CONTEXT_INPUTS),
+        _DENSE_STEPS, extra,
     )  # fmt: skip
-    return doc_kernels.dense_rows(
-        np.asarray(picked, np.int64), np.ascontiguousarray(doc_starts, np.int64), features,
-        _NEIGHBOUR_COLUMNS, context, _DENSE_STEPS, extra,
+    return doc_kernels.context_inputs(
+        doc_starts, np.ascontiguousarray(end), np.ascontiguousarray(log_words),
+        features[:, column["stop_density"]].copy(), features[:, column["max_3_words"]].copy(),
+        features[:, column["link_ratio"]].copy(),
+        np.rint(np.expm1(features[:, column["log_chars"]])), prose.astype(np.float64),
+        (log_words >= math.log1p(4)).astype(np.float64), picked, out, _CONTEXT_COLUMN,
     )  # fmt: skip
 
 
