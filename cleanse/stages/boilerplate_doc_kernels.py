@@ -553,12 +553,24 @@ def context_inputs(
 TOKEN_BUCKET = 8
 
 
+#: `token_slots`' filter: a bit per value of bits 15 to 31 of a key (16 KB).
+_FILTER_SHIFT = np.uint64(15)
+_FILTER_MASK = np.uint64((1 << 17) - 1)
+
+
 @njit(cache=True, nogil=True)
 def token_slots(keys, values):
     """A table of `keys` (CRC-32 values, already well mixed) in buckets of `TOKEN_BUCKET`
-    slots, a key in the bucket its low bits pick: ``(slot_keys, slot_values)``, -1 where
-    empty. As many buckets as it takes for none to overflow (at least a bucket per two
-    keys), so a look-up reads one bucket, with no branch (`_slot`)."""
+    slots, a key in the bucket its low bits pick: ``(slot_keys, slot_values,
+    slot_filter)``, -1 where empty. As many buckets as it takes for none to overflow (at
+    least a bucket per two keys), so a look-up reads one bucket, with no branch
+    (`_slot`). `slot_filter` has the bit of each key's bits 15 to 31 set: a key whose bit
+    is clear is surely not in the table (most tokens of a text are not; the filter stays
+    in cache where the table may not)."""
+    slot_filter = np.zeros((int(_FILTER_MASK) + 1) // 64, dtype=np.uint64)
+    for k in range(len(keys)):
+        bit = (np.uint64(keys[k]) >> _FILTER_SHIFT) & _FILTER_MASK
+        slot_filter[bit >> np.uint64(6)] |= np.uint64(1) << (bit & np.uint64(63))
     buckets = 1
     while buckets * 2 < len(keys) + 1:
         buckets *= 2
@@ -577,7 +589,7 @@ def token_slots(keys, values):
             slot_keys[at] = keys[k]
             slot_values[at] = values[k]
         if fits:
-            return slot_keys, slot_values
+            return slot_keys, slot_values, slot_filter
         buckets *= 2
 
 
@@ -606,7 +618,8 @@ TOKEN_COLUMNS = 7
 
 @njit(cache=True, nogil=True)
 def line_token_inputs(
-    hash_crcs, hash_starts, doc_starts, slot_keys, slot_values, log_lines, picked, out, column
+    hash_crcs, hash_starts, doc_starts, slot_keys, slot_values, slot_filter, log_lines, picked,
+    out, column,
 ):  # fmt: skip
     """Write the inputs read from the hashing tokens of the lines `picked` (ascending) to
     ``out[r, column:column + 11]`` (row `r` for line ``picked[r]``): `RECURRENCE_INPUTS`,
@@ -630,9 +643,9 @@ def line_token_inputs(
     One open-addressing table per document (sized to it, so a small document's probes
     stay in a few cache lines; stamped with the document, so it is never cleared) holds
     each distinct token (the line that last held it, how many lines hold it, its table
-    value, looked up once per document) and each line's first and last token (keys
-    ``kind << 32 | token``, kind 1 and 2): one probe per token finds whether the token
-    is new to its line, counts it, and gives its value.
+    value, looked up once per document, past `slot_filter`) and each line's first and
+    last token (keys ``kind << 32 | token``, kind 1 and 2): one probe per token finds
+    whether the token is new to its line, counts it, and gives its value.
     """
     n = len(hash_starts) - 1
     longest = 0
@@ -679,7 +692,10 @@ def line_token_inputs(
                     at = (at + np.uint64(1)) & mask
                 if stamp[at] != d:
                     stamp[at], keys[at], counts[at], holder[at] = d, token, 0, -1
-                    found = _slot(slot_keys, token)
+                    bit = (np.uint64(token) >> _FILTER_SHIFT) & _FILTER_MASK
+                    found = -1
+                    if slot_filter[bit >> np.uint64(6)] & (np.uint64(1) << (bit & np.uint64(63))):
+                        found = _slot(slot_keys, token)
                     known[at] = found >= 0
                     value[at] = slot_values[max(found, 0)]
                 new = holder[at] != i

@@ -253,12 +253,13 @@ class TokenTable:
     """Smoothed noise log-odds of lower-cased word tokens (keyed by the scan's CRC-32 of
     the token, ``Lines.hash_crcs``), relative to the overall noise rate: only tokens seen
     in enough training documents (``scripts/train_boilerplate.py``). `keys` ascend;
-    `slot_keys` and `slot_values` are the same as a hash table (see `of`)."""
+    `slot_keys`, `slot_values` and `slot_filter` are the same as a hash table (see `of`)."""
 
     keys: np.ndarray
     values: np.ndarray
     slot_keys: np.ndarray
     slot_values: np.ndarray
+    slot_filter: np.ndarray
 
     @classmethod
     def of(cls, keys: np.ndarray, values: np.ndarray) -> TokenTable:
@@ -329,7 +330,7 @@ def _token_columns(
         out = np.zeros((len(picked), len(RECURRENCE_INPUTS) + len(TOKEN_INPUTS)))
     return doc_kernels.line_token_inputs(
         lines.hash_crcs, lines.hash_starts, lines.doc_starts, table.slot_keys,
-        table.slot_values, _LOG1P, np.asarray(picked, np.int64), out, column,
+        table.slot_values, table.slot_filter, _LOG1P, np.asarray(picked, np.int64), out, column,
     )  # fmt: skip
 
 
