@@ -48,6 +48,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from lxml.etree import _Element
 from trafilatura import bare_extraction
+from trafilatura.utils import load_html
 from trafilatura.xml import xmltotxt
 
 from cleanse.schema import CONTENT_TYPE, FROM_HTML, TEXT, URL
@@ -85,6 +86,17 @@ _BLOCKS = frozenset(("p", "head", "list", "quote", "table", "code"))
 _PROSE_CELL_WORDS = 25
 #: A run of whitespace holding a line break of the HTML source.
 _SOURCE_BREAK = re.compile(r"\s*\n\s*")
+#: Elements a browser does not show (what Readability.js's ``_isProbablyVisible`` tests):
+#: the ``hidden`` attribute, ``aria-hidden="true"``, an inline ``display: none`` or
+#: ``visibility: hidden``.
+_HIDDEN = (
+    "//body//*[@hidden or @aria-hidden='true'"
+    " or contains(translate(@style, 'ADEILNOPSY ', 'adeilnopsy'), 'display:none')"
+    " or contains(translate(@style, 'BDEHILNSTVY ', 'bdehilnstvy'), 'visibility:hidden')]"
+)
+#: A hidden element holding more than this share of the page's text is a page revealed by
+#: its scripts (a wrapper hidden until they run), not a hidden extra: it stays.
+_HIDDEN_MAX_SHARE = 0.5
 
 
 class ExtractionTimeout(BaseException):
@@ -218,6 +230,35 @@ def join_source_lines(body: _Element) -> int:
     return joined
 
 
+def drop_hidden(tree: _Element) -> int:
+    """Remove the elements of `tree` a browser does not show (`_HIDDEN`), in place;
+    return how many. Their tails (text after them, shown) stay.
+
+    >>> from lxml import html
+    >>> tree = html.fromstring("<html><body><p>Shown</p><p hidden>Not shown</p>tail"
+    ...                        "<div style='DISPLAY: none'>Menu</div><p>" + "Text " * 9 + "</p></body></html>")
+    >>> drop_hidden(tree), " ".join(tree.itertext()).split()[:3]
+    (2, ['Shown', 'tail', 'Text'])
+    """
+    hidden = tree.xpath(_HIDDEN)
+    # outermost only: a hidden element inside another goes with it
+    outer = []
+    chosen = set()
+    for element in hidden:
+        if not any(ancestor in chosen for ancestor in element.iterancestors()):
+            outer.append(element)
+            chosen.add(element)
+    if not outer:
+        return 0
+    total = len("".join(tree.itertext()).split())
+    outer = [
+        e for e in outer if len("".join(e.itertext()).split()) <= _HIDDEN_MAX_SHARE * total
+    ]
+    for element in outer:
+        element.drop_tree()
+    return len(outer)
+
+
 def extract_page(
     html: str,
     *,
@@ -238,8 +279,13 @@ def extract_page(
     >>> result.text.splitlines()[1], result.title, result.language
     ('Nobody minded the rain.', 'A day', 'en')
     """
+    page: str | _Element = as_document(html)
+    tree = load_html(page)
+    if tree is not None:
+        drop_hidden(tree)
+        page = tree
     document = bare_extraction(
-        as_document(html),
+        page,
         url=url,
         fast=not fallback,
         favor_precision=mode == "precision",

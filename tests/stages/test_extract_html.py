@@ -23,6 +23,7 @@ from cleanse.stages.extract_html import (
     TOO_LARGE,
     ExtractHtml,
     ExtractionTimeout,
+    drop_hidden,
     extract_page,
     is_layout_table,
     time_limit,
@@ -279,6 +280,67 @@ def test_source_line_breaks_inside_a_paragraph_are_spaces() -> None:
     assert "It was a long day in the valley, and then it rained for hours on the farms." in lines
     assert "First line" in lines and "second line" in lines  # <br> is a line break
     assert "def f():" in lines and "    return 1" in lines  # <pre> keeps its lines
+
+
+def test_hidden_elements_are_not_text() -> None:
+    shown = "The council met on Tuesday and voted to repair the old bridge before winter. " * 3
+    page = (
+        f"<html><body><article><h1>Bridge</h1><p>{shown}</p>"
+        "<p hidden>Hidden draft paragraph that a reader never sees on the page at all.</p>"
+        "<div style='Display : None'><p>Collapsed menu of the site and its many sections.</p></div>"
+        "<p aria-hidden='true'>Screen-reader-hidden decoration text repeated for effect.</p>"
+        "<p style='visibility:hidden'>Invisible text that still takes its place here.</p>"
+        f"<p>{LONG}</p></article></body></html>"
+    )
+    result = extract_page(page)
+    assert result is not None
+    assert shown.strip() in result.text and LONG.strip() in result.text
+    for gone in ("Hidden draft", "Collapsed menu", "Screen-reader", "Invisible text"):
+        assert gone not in result.text
+
+
+def test_a_hidden_wrapper_of_most_of_the_page_stays() -> None:
+    # a body or wrapper hidden until the page's scripts run is the page itself
+    from lxml import html
+
+    tree = html.fromstring(
+        f"<html><body><div style='display:none'><p>{LONG * 3}</p></div>"
+        "<p hidden>a hidden extra</p><p>Footer line</p></body></html>"
+    )
+    assert drop_hidden(tree) == 1
+    text = " ".join(tree.itertext())
+    assert "It was a long day" in text and "hidden extra" not in text
+
+
+def _readability_page(name: str) -> tuple[str, str]:
+    import tarfile
+
+    with tarfile.open(shared_data("wceb", "readability", "pages.tar.xz")) as pages:
+        page, gold = (pages.extractfile(f"{part}/{name}.html") for part in ("input", "gold"))
+        assert page is not None and gold is not None
+        return page.read().decode("utf-8"), gold.read().decode("utf-8")
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("name", ["hidden-nodes", "remove-aria-hidden"])
+def test_readability_hidden_node_pages_lose_their_hidden_text(name: str) -> None:
+    from lxml import html
+
+    page, gold = _readability_page(name)
+    hidden = html.fromstring(page).xpath(
+        "//body//*[@hidden or @aria-hidden='true' or contains(@style, 'none')]"
+    )
+    assert hidden, "the page hides nodes"
+    result = extract_page(page)
+    assert result is not None
+    visible_gold = " ".join(html.fromstring(gold).text_content().split())
+    out = " ".join(result.text.split())
+    # hidden-nodes hides copies of its visible paragraph: the text must not come out thrice
+    assert len(out.split()) <= 1.1 * len(visible_gold.split())
+    for element in hidden:
+        words = " ".join(element.text_content().split())
+        if words not in visible_gold:
+            assert words not in out
 
 
 def _cleaneval_page(name: str) -> str:
