@@ -156,10 +156,29 @@ def decide(lines: Lines, features: np.ndarray, scores: np.ndarray, cut: float) -
         & (features[:, _WORDS_COLUMN] <= _PROSE_SCORED_LOG_WORDS)
         & prose(lines, features)
     )
+    if not sure.any():
+        return reasons
     reasons[sure] = np.where(
         features[sure, _REPEATED_COLUMN] > 0, doc_kernels.REPEATED, doc_kernels.LOW_CONTENT
     )
+    # a sure line may have been a document's first or last kept line: what it leaves
+    # outside the kept span is now at the document's edge
+    outside = ~_inside_kept_span(lines, reasons)
+    reasons[outside & (reasons == doc_kernels.LOW_CONTENT)] = doc_kernels.EDGE_SHORT
     return reasons
+
+
+def _inside_kept_span(lines: Lines, codes: np.ndarray) -> np.ndarray:
+    """True at each line strictly between its document's first and last kept line."""
+    doc = lines.doc_of_line
+    index = np.arange(len(codes))
+    docs = len(lines.doc_starts) - 1
+    first = np.full(docs, len(codes))
+    last = np.full(docs, -1)
+    kept = codes == doc_kernels.KEEP
+    np.minimum.at(first, doc[kept], index[kept])
+    np.maximum.at(last, doc[kept], index[kept])
+    return (index > first[doc]) & (index < last[doc])
 
 
 def _pair_repeats(lines: Lines) -> np.ndarray:
@@ -354,15 +373,7 @@ def keep_interior(lines: Lines, codes: np.ndarray, trimmed: np.ndarray) -> np.nd
     row's first and last kept line, in the rows where `trimmed` is true (see
     `StripBoilerplate`). Phrase and credit lines, and every removal before the first or
     after the last kept line, stay removed."""
-    doc = lines.doc_of_line
-    index = np.arange(len(codes))
-    docs = len(lines.doc_starts) - 1
-    first = np.full(docs, len(codes))
-    last = np.full(docs, -1)
-    kept = codes == doc_kernels.KEEP
-    np.minimum.at(first, doc[kept], index[kept])
-    np.maximum.at(last, doc[kept], index[kept])
-    inside = (index > first[doc]) & (index < last[doc]) & trimmed[lines.rows[doc]]
+    inside = _inside_kept_span(lines, codes) & trimmed[lines.rows[lines.doc_of_line]]
     undo = inside & ((codes == doc_kernels.LOW_CONTENT) | (codes == doc_kernels.REPEATED))
     return np.where(undo, doc_kernels.KEEP, codes)
 

@@ -340,9 +340,9 @@ def dense_rows(picked, doc_starts, features, neighbour_columns, context, steps, 
     (ascending), a row each: the line's `features`; per step of `steps` (-1, 1, then
     `context` columns left for `context_inputs` where the step is 0, then -2, 2) the
     `neighbour_columns` of the line that many rows away, zeros where that is outside the
-    line's document; then `extra` columns left for the caller to fill. Stored column by column (`tree_sum` reads
-    a column of consecutive rows at a time), and written so: the inputs are read by
-    column too."""
+    line's document; then `extra` columns left for the caller to fill. Stored column by
+    column (`tree_sum` reads a column of consecutive rows at a time), and written so: the
+    inputs are read by column too."""
     n = len(picked)
     size = len(neighbour_columns)
     width = features.shape[1] + (len(steps) - 1) * size + context

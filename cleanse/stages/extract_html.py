@@ -236,7 +236,8 @@ def drop_hidden(tree: _Element) -> int:
 
     >>> from lxml import html
     >>> tree = html.fromstring("<html><body><p>Shown</p><p hidden>Not shown</p>tail"
-    ...                        "<div style='DISPLAY: none'>Menu</div><p>" + "Text " * 9 + "</p></body></html>")
+    ...                        "<div style='DISPLAY: none'>Menu</div><p>" + "Text " * 9
+    ...                        + "</p></body></html>")
     >>> drop_hidden(tree), " ".join(tree.itertext()).split()[:3]
     (2, ['Shown', 'tail', 'Text'])
     """
@@ -251,9 +252,7 @@ def drop_hidden(tree: _Element) -> int:
     if not outer:
         return 0
     total = len("".join(tree.itertext()).split())
-    outer = [
-        e for e in outer if len("".join(e.itertext()).split()) <= _HIDDEN_MAX_SHARE * total
-    ]
+    outer = [e for e in outer if len("".join(e.itertext()).split()) <= _HIDDEN_MAX_SHARE * total]
     for element in outer:
         element.drop_tree()
     return len(outer)

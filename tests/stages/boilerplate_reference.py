@@ -332,8 +332,18 @@ def line_reasons(
         "edge_short" if r == "low_content" and (j < first or j > last) else r
         for j, r in enumerate(reasons)
     ]
-    # a short prose line the trees are sure of goes after all (counted kept above)
+    # a short prose line the trees are sure of goes after all (counted kept above), and
+    # what it leaves outside the kept lines is at the document's edge
+    sure = False
     for j, reason in enumerate(reasons):
         if reason is None and prose[j] and scores[j] >= 0.9 and words[j] <= math.log1p(25):
             reasons[j] = "repeated" if repeated[j] else "low_content"
+            sure = True
+    if sure:
+        kept = [j for j, reason in enumerate(reasons) if reason is None]
+        first, last = (kept[0], kept[-1]) if kept else (len(texts), -1)
+        reasons = [
+            "edge_short" if r == "low_content" and (j < first or j > last) else r
+            for j, r in enumerate(reasons)
+        ]
     return reasons

@@ -18,10 +18,11 @@ from cleanse.stages.boilerplate import (
     REPEATED,
     StripBoilerplate,
     classify_lines,
+    decide,
     strip,
 )
 from cleanse.stages.boilerplate_lines import scan
-from cleanse.stages.boilerplate_model import MODEL_INPUTS, TreeModel, load_scorer
+from cleanse.stages.boilerplate_model import MODEL_INPUTS, TreeModel, load_scorer, named_features
 from cleanse.stages.boilerplate_phrases import is_credit, is_phrase
 from conftest import REPO, make_batch, script_module, shared_data
 
@@ -248,3 +249,20 @@ def test_text_in_scripts_without_spaces_is_kept() -> None:
     result = strip(text)
     assert chinese in result.text
     assert thai in result.text
+
+
+def test_a_sure_prose_line_at_the_head_is_an_edge_line() -> None:
+    texts = [
+        "You can sign in here to see all of your bookings that are still in progress.",
+        "The council met on Tuesday and voted to repair the old bridge before the winter.",
+        "Work on the bridge will start in May and it should be finished by the autumn.",
+    ]
+    lines = scan(texts, split=False)
+    features = named_features(lines)
+    sure = np.array([0.95, 0.0, 0.0])  # the trees are sure of the first line only
+    codes = decide(lines, features, sure, 0.83)
+    assert codes.tolist() == [doc_kernels.EDGE_SHORT, doc_kernels.KEEP, doc_kernels.KEEP]
+    middle = np.array([0.0, 0.95, 0.0])
+    assert decide(lines, features, middle, 0.83).tolist() == [
+        doc_kernels.KEEP, doc_kernels.LOW_CONTENT, doc_kernels.KEEP,
+    ]  # fmt: skip
