@@ -339,6 +339,20 @@ def line_reasons(
         if reason is None and prose[j] and scores[j] >= 0.9 and words[j] <= math.log1p(25):
             reasons[j] = "repeated" if repeated[j] else "low_content"
             sure = True
+    # a short line kept alone between two removed lines, its score near the cut
+    islands = [
+        j
+        for j in range(1, len(reasons) - 1)
+        if reasons[j] is None
+        and reasons[j - 1] is not None
+        and reasons[j + 1] is not None
+        and not prose[j]
+        and words[j] <= math.log1p(10)
+        and scores[j] >= cut - 0.2
+    ]
+    for j in islands:
+        reasons[j] = "repeated" if repeated[j] else "low_content"
+        sure = True
     if sure:
         kept = [j for j, reason in enumerate(reasons) if reason is None]
         first, last = (kept[0], kept[-1]) if kept else (len(texts), -1)

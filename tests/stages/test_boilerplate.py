@@ -266,3 +266,26 @@ def test_a_sure_prose_line_at_the_head_is_an_edge_line() -> None:
     assert decide(lines, features, middle, 0.83).tolist() == [
         doc_kernels.KEEP, doc_kernels.LOW_CONTENT, doc_kernels.KEEP,
     ]  # fmt: skip
+
+
+def test_a_short_line_alone_between_removed_lines_goes_near_the_cut() -> None:
+    texts = [
+        "The council met on Tuesday and voted to repair the old bridge before the winter.",
+        "News menu",
+        "Deutsch",
+        "Sport menu",
+        "Work on the bridge will start in May and it should be finished by the autumn.",
+    ]
+    lines = scan(texts, split=False)
+    features = named_features(lines)
+    near = np.array([0.0, 0.95, 0.7, 0.95, 0.0])  # 0.7: within 0.2 of the cut 0.83
+    assert decide(lines, features, near, 0.83).tolist() == [
+        doc_kernels.KEEP, doc_kernels.LOW_CONTENT, doc_kernels.LOW_CONTENT,
+        doc_kernels.LOW_CONTENT, doc_kernels.KEEP,
+    ]  # fmt: skip
+    far = near.copy()
+    far[2] = 0.5  # the trees are sure enough it is content: it stays
+    assert decide(lines, features, far, 0.83)[2] == doc_kernels.KEEP
+    alone = near.copy()
+    alone[3] = 0.0  # one removed neighbour is not an island
+    assert decide(lines, features, alone, 0.83)[2] == doc_kernels.KEEP
