@@ -154,56 +154,15 @@ def decide(lines: Lines, features: np.ndarray, scores: np.ndarray, cut: float) -
       shorter labels such as "Comments" above a sentence are left to the trees);
     * removed lines before the first or after the last kept line are ``edge_short``.
     """
-    reasons = doc_kernels.line_reasons(
+    return doc_kernels.line_reasons(
         lines.doc_starts, _forced(features), features[:, _END_COLUMN],
         features[:, _WORDS_COLUMN].copy(), features[:, _STOP_COLUMN].copy(),
         features[:, _REPEATED_COLUMN] > 0,
         lines.column(kernels.UNSPACED_CHARS), _pair_repeats(lines), scores, cut,
         _SENTENCE_LOG_WORDS, _HEADING_MIN_LOG_WORDS, _HEADING_LOG_WORDS, PROSE_STOP_DENSITY,
-        UNSPACED_PROSE_CHARS,
+        UNSPACED_PROSE_CHARS, PROSE_CUT, _PROSE_SCORED_LOG_WORDS, ISLAND_MARGIN,
+        _ISLAND_LOG_WORDS,
     )  # fmt: skip
-    is_prose = prose(lines, features)
-    sure = (
-        (reasons == doc_kernels.KEEP)
-        & (scores >= PROSE_CUT)
-        & (features[:, _WORDS_COLUMN] <= _PROSE_SCORED_LOG_WORDS)
-        & is_prose
-    )
-    removed = (reasons != doc_kernels.KEEP) | sure
-    doc = lines.doc_of_line
-    island = np.zeros(len(reasons), dtype=bool)
-    if len(reasons) > 2:
-        island[1:-1] = (doc[:-2] == doc[1:-1]) & (doc[2:] == doc[1:-1]) & removed[:-2] & removed[2:]
-    island &= (
-        ~removed
-        & (scores >= cut - ISLAND_MARGIN)
-        & (features[:, _WORDS_COLUMN] <= _ISLAND_LOG_WORDS)
-        & ~is_prose
-    )
-    sure |= island
-    if not sure.any():
-        return reasons
-    reasons[sure] = np.where(
-        features[sure, _REPEATED_COLUMN] > 0, doc_kernels.REPEATED, doc_kernels.LOW_CONTENT
-    )
-    # a line removed here may have been a document's first or last kept line: what it
-    # leaves outside the kept span is now at the document's edge
-    outside = ~_inside_kept_span(lines, reasons)
-    reasons[outside & (reasons == doc_kernels.LOW_CONTENT)] = doc_kernels.EDGE_SHORT
-    return reasons
-
-
-def _inside_kept_span(lines: Lines, codes: np.ndarray) -> np.ndarray:
-    """True at each line strictly between its document's first and last kept line."""
-    doc = lines.doc_of_line
-    index = np.arange(len(codes))
-    docs = len(lines.doc_starts) - 1
-    first = np.full(docs, len(codes))
-    last = np.full(docs, -1)
-    kept = codes == doc_kernels.KEEP
-    np.minimum.at(first, doc[kept], index[kept])
-    np.maximum.at(last, doc[kept], index[kept])
-    return (index > first[doc]) & (index < last[doc])
 
 
 def _pair_repeats(lines: Lines) -> np.ndarray:
@@ -398,7 +357,15 @@ def keep_interior(lines: Lines, codes: np.ndarray, trimmed: np.ndarray) -> np.nd
     row's first and last kept line, in the rows where `trimmed` is true (see
     `StripBoilerplate`). Phrase and credit lines, and every removal before the first or
     after the last kept line, stay removed."""
-    inside = _inside_kept_span(lines, codes) & trimmed[lines.rows[lines.doc_of_line]]
+    doc = lines.doc_of_line
+    index = np.arange(len(codes))
+    docs = len(lines.doc_starts) - 1
+    first = np.full(docs, len(codes))
+    last = np.full(docs, -1)
+    kept = codes == doc_kernels.KEEP
+    np.minimum.at(first, doc[kept], index[kept])
+    np.maximum.at(last, doc[kept], index[kept])
+    inside = (index > first[doc]) & (index < last[doc]) & trimmed[lines.rows[doc]]
     undo = inside & ((codes == doc_kernels.LOW_CONTENT) | (codes == doc_kernels.REPEATED))
     return np.where(undo, doc_kernels.KEEP, codes)
 

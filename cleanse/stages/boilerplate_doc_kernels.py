@@ -216,8 +216,12 @@ def line_reasons(
     heading_log_words,
     prose_stop,
     unspaced_prose,
+    prose_cut,
+    prose_scored_log_words,
+    island_margin,
+    island_log_words,
 ):
-    """The removal reason of every line (see ``boilerplate.line_reasons``), per document.
+    """The removal reason of every line (see ``boilerplate.decide``), per document.
 
     `forced`: PHRASE or CREDIT from the phrase rules, else KEEP; `pair_repeats[j]`: lines j
     and j + 1 are both short, have repeat keys, and that pair of keys occurs twice or
@@ -237,10 +241,12 @@ def line_reasons(
             for j in range(last + 1, b - 1):
                 if pair_repeats[j]:
                     tail[j - a] = tail[j + 1 - a] = True
+        prose = np.zeros(b - a, dtype=np.bool_)
         for i in range(a, b):
-            prose = end[i] > 0 and log_words[i] >= sentence_log_words and stop[i] >= prose_stop
-            prose = prose or unspaced[i] >= unspaced_prose
-            if reasons[i] == KEEP and (tail[i - a] or (scores[i] >= cut and not prose)):
+            prose[i - a] = (
+                end[i] > 0 and log_words[i] >= sentence_log_words and stop[i] >= prose_stop
+            ) or unspaced[i] >= unspaced_prose
+            if reasons[i] == KEEP and (tail[i - a] or (scores[i] >= cut and not prose[i - a])):
                 reasons[i] = REPEATED if repeated[i] else LOW_CONTENT
         heading = np.zeros(b - a, dtype=np.bool_)
         for j in range(a, b - 1):
@@ -253,11 +259,35 @@ def line_reasons(
                 and end[j + 1]
                 and log_words[j + 1] >= sentence_log_words
             )
-        first = b
-        last = -1
+        # what the rules above keep, a short prose line the trees are sure of goes after
+        # all ("sure"), and then a short line kept alone between two removed lines whose
+        # score is near the cut ("island")
+        sure = np.zeros(b - a, dtype=np.bool_)
         for i in range(a, b):
             if heading[i - a]:
                 reasons[i] = KEEP
+            sure[i - a] = (
+                reasons[i] == KEEP
+                and prose[i - a]
+                and scores[i] >= prose_cut
+                and log_words[i] <= prose_scored_log_words
+            )
+        island = np.zeros(b - a, dtype=np.bool_)
+        for i in range(a + 1, b - 1):
+            island[i - a] = (
+                reasons[i] == KEEP
+                and not sure[i - a]
+                and (reasons[i - 1] != KEEP or sure[i - 1 - a])
+                and (reasons[i + 1] != KEEP or sure[i + 1 - a])
+                and not prose[i - a]
+                and scores[i] >= cut - island_margin
+                and log_words[i] <= island_log_words
+            )
+        first = b
+        last = -1
+        for i in range(a, b):
+            if sure[i - a] or island[i - a]:
+                reasons[i] = REPEATED if repeated[i] else LOW_CONTENT
             if reasons[i] == KEEP:
                 first = min(first, i)
                 last = i
